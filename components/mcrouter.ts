@@ -1,0 +1,137 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { MCROUTER_PORT, McrouterConfig } from "../lib/config";
+import { CACHE_CLIENT_LABEL, selectorLabels, standardLabels } from "../lib/labels";
+import {
+  MCROUTER_CONFIG_DIR, MCROUTER_CONFIG_FILE, MCROUTER_SPOOL_DIR, MCROUTER_VAR_DIR, mcrouterArgs,
+} from "../lib/mcrouterArgs";
+import { mcrouterConfigJson, MemcachedPool } from "../lib/mcrouterConfig";
+import { containerSecurityContext, guaranteedResources, podBase } from "../lib/podSpec";
+import { mebibytes } from "../lib/sizing";
+import { TierNamespace } from "./tierNamespace";
+
+export const MCROUTER_COMPONENT = "mcrouter";
+/** Labels of mcrouter pods: the memcached NetworkPolicy admits these alone. */
+export const MCROUTER_POD_LABELS = selectorLabels(MCROUTER_COMPONENT);
+/** `nobody`: the image runs as root by default, which the stack does not allow (K3). */
+export const MCROUTER_IDS = { uid: 65534, gid: 65534 };
+
+export interface McrouterArgs {
+  config: McrouterConfig;
+  /** The memcached pods to shard over. */
+  pool: MemcachedPool;
+  /** Labels of the memcached pods, the only egress mcrouter needs besides DNS. */
+  memcachedPodLabels: Record<string, string>;
+}
+
+/**
+ * mcrouter on every node (DaemonSet, hostPort 5000), sharding keys over every memcached pod with
+ * consistent hashing. Apps talk to the mcrouter of their own node.
+ */
+export class Mcrouter extends pulumi.ComponentResource {
+  public readonly namespace: string;
+  public readonly port: number;
+  public readonly configMapName: string;
+  /** DNS name of the node-local Service (internalTrafficPolicy: Local). */
+  public readonly serviceDns: string;
+
+  constructor(name: string, args: McrouterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("memcached-gke:cache:Mcrouter", name, {}, opts);
+    const c = args.config;
+    const tier = new TierNamespace(`${name}-tier`, {
+      namespace: c.namespace,
+      component: MCROUTER_COMPONENT,
+      // hostPort is forbidden from Pod Security "baseline" up: this namespace alone enforces "privileged"
+      // (still warned and audited at "restricted"); the pods themselves are restricted-compliant otherwise.
+      podSecurity: "privileged",
+      allowDnsEgress: true,
+    }, { parent: this });
+    const labels = standardLabels(MCROUTER_COMPONENT);
+    const selector = selectorLabels(MCROUTER_COMPONENT);
+    const meta = (objectName: string) => ({ name: objectName, namespace: c.namespace, labels });
+    const childOpts = { parent: this, dependsOn: [tier] };
+
+    // Explicit name + the provider's enableConfigMapMutable: a new server list is an in-place update of
+    // this ConfigMap, which kubelet syncs into the mounted directory and mcrouter reloads on its own.
+    this.configMapName = "mcrouter-config";
+    const configMap = new k8s.core.v1.ConfigMap(`${name}-config`, {
+      metadata: meta(this.configMapName),
+      data: { [MCROUTER_CONFIG_FILE]: mcrouterConfigJson(args.pool) },
+    }, childOpts);
+
+    new k8s.apps.v1.DaemonSet(`${name}-ds`, {
+      metadata: meta(MCROUTER_COMPONENT),
+      spec: {
+        selector: { matchLabels: selector },
+        // hostPort: a new pod cannot start on a node until the old one is gone, so no surge.
+        updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } },
+        template: {
+          metadata: { labels },
+          spec: {
+            ...podBase(tier.serviceAccountName, MCROUTER_IDS),
+            terminationGracePeriodSeconds: 30,
+            // Run on every node, tainted ones included: a node without mcrouter breaks its apps.
+            tolerations: [{ operator: "Exists" }],
+            containers: [{
+              name: "mcrouter",
+              image: c.image,
+              command: ["mcrouter"],
+              args: mcrouterArgs(c, MCROUTER_PORT),
+              ports: [{ name: "mcrouter", containerPort: MCROUTER_PORT, hostPort: MCROUTER_PORT, protocol: "TCP" }],
+              resources: guaranteedResources(c.cpu, mebibytes(c.memoryMb)),
+              securityContext: containerSecurityContext(MCROUTER_IDS),
+              readinessProbe: { tcpSocket: { port: "mcrouter" }, periodSeconds: 5, failureThreshold: 2 },
+              livenessProbe: { tcpSocket: { port: "mcrouter" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
+              // Let clients notice the endpoint going away before the port closes.
+              lifecycle: { preStop: { sleep: { seconds: 5 } } },
+              volumeMounts: [
+                { name: "config", mountPath: MCROUTER_CONFIG_DIR, readOnly: true },
+                { name: "spool", mountPath: MCROUTER_SPOOL_DIR },
+                { name: "var", mountPath: MCROUTER_VAR_DIR },
+              ],
+            }],
+            volumes: [
+              { name: "config", configMap: { name: this.configMapName } },
+              { name: "spool", emptyDir: { sizeLimit: "64Mi" } },
+              { name: "var", emptyDir: { sizeLimit: "64Mi" } },
+            ],
+          },
+        },
+      },
+    }, { ...childOpts, dependsOn: [tier, configMap] });
+
+    new k8s.core.v1.Service(`${name}-local`, {
+      metadata: meta(MCROUTER_COMPONENT),
+      spec: {
+        selector,
+        // Traffic stays on the client's node: the same mcrouter NODE_NAME:5000 reaches, by DNS.
+        internalTrafficPolicy: "Local",
+        ports: [{ name: "mcrouter", port: MCROUTER_PORT, targetPort: "mcrouter", protocol: "TCP" }],
+      },
+    }, childOpts);
+
+    new k8s.networking.v1.NetworkPolicy(`${name}-policy`, {
+      metadata: meta("allow-cache-clients"),
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{
+          from: [{ namespaceSelector: {}, podSelector: { matchLabels: CACHE_CLIENT_LABEL } }],
+          ports: [{ protocol: "TCP", port: MCROUTER_PORT }],
+        }],
+        egress: [{
+          to: [{
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.pool.namespace } },
+            podSelector: { matchLabels: args.memcachedPodLabels },
+          }],
+          ports: [{ protocol: "TCP", port: args.pool.port }],
+        }],
+      },
+    }, childOpts);
+
+    this.namespace = c.namespace;
+    this.port = MCROUTER_PORT;
+    this.serviceDns = `${MCROUTER_COMPONENT}.${c.namespace}.svc.${args.pool.clusterDomain}`;
+    this.registerOutputs({ namespace: this.namespace, port: this.port, serviceDns: this.serviceDns });
+  }
+}

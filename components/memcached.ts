@@ -1,0 +1,137 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { MEMCACHED_PORT, MemcachedConfig } from "../lib/config";
+import { selectorLabels, standardLabels } from "../lib/labels";
+import { memcachedArgs } from "../lib/memcachedArgs";
+import { memcachedEndpoints, MemcachedPool } from "../lib/mcrouterConfig";
+import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/podSpec";
+import { mebibytes, memcachedMemoryLimitMib } from "../lib/sizing";
+import { TierNamespace } from "./tierNamespace";
+
+export const MEMCACHED_COMPONENT = "memcached";
+/** The official image's `memcache` user; the image names it, so it must be set as a number (K3). */
+export const MEMCACHED_IDS = { uid: 11211, gid: 11211 };
+
+export interface MemcachedArgs {
+  config: MemcachedConfig;
+  /** The only pods allowed to connect to memcached: mcrouter's namespace and pod labels. */
+  clients: { namespace: string; podLabels: Record<string, string> };
+}
+
+/** memcached as a StatefulSet behind a headless Service: every pod has a stable DNS name. */
+export class Memcached extends pulumi.ComponentResource {
+  public readonly namespace: string;
+  public readonly serviceName: string;
+  public readonly statefulSetName: string;
+  /** DNS name of the headless Service (resolves to every ready pod). */
+  public readonly serviceDns: string;
+  /** `host:port` of each pod, in ordinal order. */
+  public readonly endpoints: string[];
+  public readonly pool: MemcachedPool;
+  public readonly memoryLimitMib: number;
+  public readonly podLabels: Record<string, string>;
+
+  constructor(name: string, args: MemcachedArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("memcached-gke:cache:Memcached", name, {}, opts);
+    const c = args.config;
+    const tier = new TierNamespace(`${name}-tier`, {
+      namespace: c.namespace,
+      component: MEMCACHED_COMPONENT,
+      podSecurity: "restricted",
+      allowDnsEgress: false,
+    }, { parent: this });
+    const labels = standardLabels(MEMCACHED_COMPONENT);
+    const selector = selectorLabels(MEMCACHED_COMPONENT);
+    const meta = (objectName: string) => ({ name: objectName, namespace: c.namespace, labels });
+    const childOpts = { parent: this, dependsOn: [tier] };
+
+    this.pool = {
+      statefulSetName: MEMCACHED_COMPONENT,
+      serviceName: MEMCACHED_COMPONENT,
+      namespace: c.namespace,
+      replicas: c.replicas,
+      clusterDomain: c.clusterDomain,
+      port: MEMCACHED_PORT,
+    };
+    this.memoryLimitMib = memcachedMemoryLimitMib(c);
+
+    const service = new k8s.core.v1.Service(`${name}-headless`, {
+      metadata: meta(this.pool.serviceName),
+      spec: {
+        clusterIP: "None",
+        // Pods get DNS records while starting, so mcrouter can resolve a pod the moment it is replaced.
+        publishNotReadyAddresses: true,
+        selector,
+        ports: [{ name: "memcache", port: MEMCACHED_PORT, targetPort: "memcache", protocol: "TCP" }],
+      },
+    }, childOpts);
+
+    new k8s.apps.v1.StatefulSet(`${name}-sts`, {
+      metadata: meta(this.pool.statefulSetName),
+      spec: {
+        serviceName: this.pool.serviceName,
+        replicas: c.replicas,
+        // Scaling 3 -> 10 starts the 7 new pods at once; memcached pods share no state to order.
+        podManagementPolicy: "Parallel",
+        selector: { matchLabels: selector },
+        updateStrategy: { type: "RollingUpdate" },
+        template: {
+          metadata: { labels },
+          spec: {
+            ...podBase(tier.serviceAccountName, MEMCACHED_IDS),
+            terminationGracePeriodSeconds: 30,
+            topologySpreadConstraints: spreadOverNodes(MEMCACHED_COMPONENT, "DoNotSchedule"),
+            containers: [{
+              name: "memcached",
+              image: c.image,
+              args: memcachedArgs({ ...c, port: MEMCACHED_PORT }),
+              ports: [{ name: "memcache", containerPort: MEMCACHED_PORT, protocol: "TCP" }],
+              resources: guaranteedResources(c.cpu, mebibytes(this.memoryLimitMib)),
+              securityContext: containerSecurityContext(MEMCACHED_IDS),
+              readinessProbe: { tcpSocket: { port: "memcache" }, periodSeconds: 5, failureThreshold: 2 },
+              livenessProbe: { tcpSocket: { port: "memcache" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
+            }],
+          },
+        },
+      },
+    }, { ...childOpts, dependsOn: [tier, service] });
+
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
+      metadata: meta(MEMCACHED_COMPONENT),
+      spec: {
+        maxUnavailable: 1,
+        selector: { matchLabels: selector },
+        // A crash-looping pod must not block node drains.
+        unhealthyPodEvictionPolicy: "AlwaysAllow",
+      },
+    }, childOpts);
+
+    new k8s.networking.v1.NetworkPolicy(`${name}-from-mcrouter`, {
+      metadata: meta("allow-memcache-from-mcrouter"),
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ["Ingress"],
+        ingress: [{
+          from: [{
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.clients.namespace } },
+            podSelector: { matchLabels: args.clients.podLabels },
+          }],
+          ports: [{ protocol: "TCP", port: MEMCACHED_PORT }],
+        }],
+      },
+    }, childOpts);
+
+    this.podLabels = selector;
+    this.namespace = c.namespace;
+    this.serviceName = this.pool.serviceName;
+    this.statefulSetName = this.pool.statefulSetName;
+    this.serviceDns = `${this.serviceName}.${c.namespace}.svc.${c.clusterDomain}`;
+    this.endpoints = memcachedEndpoints(this.pool);
+    this.registerOutputs({
+      namespace: this.namespace,
+      serviceDns: this.serviceDns,
+      endpoints: this.endpoints,
+      memoryLimitMib: this.memoryLimitMib,
+    });
+  }
+}

@@ -1,0 +1,57 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PodSecurityLevel, podSecurityLabels, standardLabels } from "../lib/labels";
+
+export interface TierNamespaceArgs {
+  namespace: string;
+  component: string;
+  /** Pod Security Admission level enforced on the namespace. */
+  podSecurity: PodSecurityLevel;
+  /** Whether pods of this tier resolve names (cluster DNS egress). */
+  allowDnsEgress: boolean;
+}
+
+/**
+ * What every tier starts from: its own namespace with Pod Security labels, a dedicated ServiceAccount
+ * without an API token, and a NetworkPolicy that denies all traffic the tier's own policies do not allow.
+ */
+export class TierNamespace extends pulumi.ComponentResource {
+  public readonly namespace: string;
+  public readonly serviceAccountName: string;
+
+  constructor(name: string, args: TierNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("memcached-gke:cache:TierNamespace", name, {}, opts);
+    const labels = standardLabels(args.component);
+    const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
+      metadata: { name: args.namespace, labels: { ...labels, ...podSecurityLabels(args.podSecurity) } },
+    }, { parent: this });
+    const metadata = { namespace: args.namespace, labels };
+    new k8s.core.v1.ServiceAccount(`${name}-sa`, {
+      metadata: { ...metadata, name: args.component },
+      automountServiceAccountToken: false,
+    }, { parent: this, dependsOn: [ns] });
+    new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
+      metadata: { ...metadata, name: "default-deny" },
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    }, { parent: this, dependsOn: [ns] });
+    if (args.allowDnsEgress) {
+      new k8s.networking.v1.NetworkPolicy(`${name}-allow-dns`, {
+        metadata: { ...metadata, name: "allow-dns-egress" },
+        spec: {
+          podSelector: {},
+          policyTypes: ["Egress"],
+          egress: [{
+            to: [{
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+            }],
+            ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+          }],
+        },
+      }, { parent: this, dependsOn: [ns] });
+    }
+    this.namespace = args.namespace;
+    this.serviceAccountName = args.component;
+    this.registerOutputs({ namespace: this.namespace, serviceAccountName: this.serviceAccountName });
+  }
+}

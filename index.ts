@@ -1,0 +1,41 @@
+// Wiring only: read the config, build the components, export what users need.
+import * as k8s from "@pulumi/kubernetes";
+import { GkeCluster } from "./components/gkeCluster";
+import { Mcrouter, MCROUTER_POD_LABELS } from "./components/mcrouter";
+import { Memcached } from "./components/memcached";
+import { SAMPLE_APP_COMPONENT, SampleApp } from "./components/sampleApp";
+import { mcrouterCheckCommand } from "./lib/commands";
+import { KUBERNETES_PROVIDER_OPTIONS } from "./lib/kubernetesProvider";
+import { readStackConfig } from "./lib/stackConfig";
+
+const config = readStackConfig();
+
+const gke = config.cluster && new GkeCluster("gke", { project: config.project, cluster: config.cluster });
+const provider = gke?.provider ?? new k8s.Provider("existing", {
+  kubeconfig: config.existingCluster?.kubeconfig || undefined,
+  context: config.existingCluster?.context || undefined,
+  ...KUBERNETES_PROVIDER_OPTIONS,
+});
+const opts = { providers: [provider] };
+
+const memcached = new Memcached("memcached", {
+  config: config.memcached,
+  clients: { namespace: config.mcrouter.namespace, podLabels: MCROUTER_POD_LABELS },
+}, opts);
+const mcrouter = new Mcrouter("mcrouter", {
+  config: config.mcrouter,
+  pool: memcached.pool,
+  memcachedPodLabels: memcached.podLabels,
+}, opts);
+const app = new SampleApp("sample-app", { config: config.sampleApp }, { ...opts, dependsOn: [mcrouter, memcached] });
+
+export const clusterName = gke?.clusterName;
+export const clusterLocation = gke?.location;
+export const nodeCount = config.nodeCount;
+export const kubeconfig = gke?.kubeconfig;
+export const namespace = memcached.namespace;
+export const memcachedServiceDns = memcached.serviceDns;
+export const memcachedEndpoints = memcached.endpoints;
+export const mcrouterPort = mcrouter.port;
+export const mcrouterServiceDns = mcrouter.serviceDns;
+export const checkCommand = mcrouterCheckCommand(app.namespace, SAMPLE_APP_COMPONENT);

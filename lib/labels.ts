@@ -1,0 +1,29 @@
+export const PART_OF = "memcached-gke";
+
+/** Pods carrying this label may reach mcrouter's port; the mcrouter NetworkPolicy admits nothing else. */
+export const CACHE_CLIENT_LABEL = { "memcached-gke.dev/cache-client": "true" } as const;
+
+/** Selector labels: stable for the life of a workload (a selector change would replace it). */
+export function selectorLabels(component: string): Record<string, string> {
+  return { "app.kubernetes.io/name": component, "app.kubernetes.io/instance": PART_OF };
+}
+
+export function standardLabels(component: string): Record<string, string> {
+  return {
+    ...selectorLabels(component),
+    "app.kubernetes.io/part-of": PART_OF,
+    "app.kubernetes.io/managed-by": "pulumi",
+  };
+}
+
+export type PodSecurityLevel = "restricted" | "baseline" | "privileged";
+
+/** Pod Security Admission labels: enforce `enforce`, and warn/audit at restricted always. */
+export function podSecurityLabels(enforce: PodSecurityLevel): Record<string, string> {
+  return {
+    "pod-security.kubernetes.io/enforce": enforce,
+    "pod-security.kubernetes.io/enforce-version": "latest",
+    "pod-security.kubernetes.io/warn": "restricted",
+    "pod-security.kubernetes.io/audit": "restricted",
+  };
+}

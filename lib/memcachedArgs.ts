@@ -1,0 +1,24 @@
+export interface MemcachedArgsInput {
+  memoryMb: number;
+  maxItemSizeMb: number;
+  maxConnections: number;
+  threads: number;
+  port: number;
+}
+
+/**
+ * The memcached command line. UDP is always off (-U 0): it is unauthenticated and was the vector of the
+ * 2018 amplification attacks; mcrouter speaks TCP only anyway.
+ */
+export function memcachedArgs(input: MemcachedArgsInput): string[] {
+  return [
+    "-m", String(input.memoryMb),
+    "-I", `${input.maxItemSizeMb}m`,
+    "-c", String(input.maxConnections),
+    "-t", String(input.threads),
+    "-p", String(input.port),
+    "-U", "0",
+    // Answer "SERVER_ERROR out of memory" only when nothing can be evicted; evict LRU otherwise.
+    "-o", "modern",
+  ];
+}

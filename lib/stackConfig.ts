@@ -1,0 +1,26 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigErrors, parseStackConfig, StackConfig } from "./config";
+
+/**
+ * Reads every key this stack uses, once, and validates them together. On bad config it fails the program
+ * before any resource is registered, listing every problem.
+ */
+export function readStackConfig(): StackConfig {
+  const config = new pulumi.Config();
+  try {
+    return parseStackConfig({
+      stack: pulumi.getStack(),
+      project: new pulumi.Config("gcp").get("project"),
+      target: config.get("target"),
+      cluster: config.getObject("cluster"),
+      existingCluster: config.getObject("existingCluster"),
+      memcached: config.getObject("memcached"),
+      mcrouter: config.getObject("mcrouter"),
+      sampleApp: config.getObject("sampleApp"),
+    });
+  } catch (e) {
+    // RunError prints the message alone, without a stack trace of this program.
+    if (e instanceof ConfigErrors) throw new pulumi.RunError(e.message);
+    throw e;
+  }
+}

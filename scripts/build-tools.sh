@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Builds, from Go modules only, the real tools the e2e harness and the linters run:
+# the Pulumi CLI, the Kubernetes provider (same version as npm @pulumi/kubernetes), kube-apiserver,
+# kube-controller-manager, kube-scheduler, kubectl, etcd and kwok. Binaries are cached outside the clone,
+# in a directory keyed by the versions below, so a second run builds nothing.
+# Prints the bin directory on its last line.
+set -euo pipefail
+
+PULUMI_VERSION=3.255.0            # pkg/v3 tag whose module zip the Go proxy serves
+K8S_PROVIDER_VERSION=4.25.0       # must equal package.json's @pulumi/kubernetes
+K8S_PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199   # the v4.25.0 tag commit (provider/v4 has no tags)
+KUBERNETES_VERSION=1.34.4
+ETCD_VERSION=3.5.35
+KWOK_VERSION=0.8.0
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+key="pulumi-${PULUMI_VERSION}_k8sprov-${K8S_PROVIDER_VERSION}_kube-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}"
+bin="${MEMCACHED_GKE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/memcached-gke/tools}/$key/bin"
+mkdir -p "$bin"
+work="$(mktemp -d)"
+trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+
+export GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
+# The checksum database reachable here does not list several of these modules (pseudo-versions,
+# pulumi's own modules); the module proxy is the only source either way.
+export GOSUMDB=off
+
+log() { printf '[build-tools %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+have() { [ -x "$bin/$1" ]; }
+timed() { local t0=$SECONDS; "$@"; log "built in $((SECONDS - t0))s"; }
+
+new_module() { # dir, module name
+  mkdir -p "$1" && (cd "$1" && printf 'module %s\n\ngo 1.26\n' "$2" > go.mod)
+}
+
+build_pulumi() {
+  have pulumi && return
+  log "pulumi CLI v$PULUMI_VERSION"
+  local d="$work/pulumi"; new_module "$d" tools/pulumi
+  cat >> "$d/go.mod" <<MOD
+require (
+	github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION
+	github.com/pulumi/pulumi/sdk/v3 v$PULUMI_VERSION
+)
+// Copied from pkg/go.mod and sdk/go.mod: replaces do not apply to dependents.
+replace github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e
+replace golang.org/x/text => golang.org/x/text v0.3.8
+MOD
+  printf 'package tools\nimport _ "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"\n' > "$d/tools.go"
+  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
+   go build -tags osusergo,grpcnotrace -trimpath \
+     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+     -o "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+}
+
+build_k8s_provider() {
+  have pulumi-resource-kubernetes && return
+  log "pulumi-resource-kubernetes v$K8S_PROVIDER_VERSION ($K8S_PROVIDER_PSEUDO)"
+  local mod=github.com/pulumi/pulumi-kubernetes/provider/v4
+  go mod download -json "$mod@$K8S_PROVIDER_PSEUDO" >/dev/null
+  local src; src="$(go env GOMODCACHE)/$mod@$K8S_PROVIDER_PSEUDO"
+  local d="$work/k8sprov"; new_module "$d" tools/k8sprov
+  # main.go embeds generated files that are not in the module zip: regenerate them beside a copy of the cmd.
+  cp -r "$src/cmd/pulumi-resource-kubernetes" "$d/cmd"; chmod -R u+w "$d/cmd"
+  sed -n '/^require (/,/^)/p' "$src/go.mod" >> "$d/go.mod"
+  sed -i "s#github.com/pulumi/pulumi-kubernetes/sdk/v4 .*#github.com/pulumi/pulumi-kubernetes/sdk/v4 v$K8S_PROVIDER_VERSION#" "$d/go.mod"
+  printf 'require %s %s\n' "$mod" "$K8S_PROVIDER_PSEUDO" >> "$d/go.mod"
+  sed -n '/^replace/p' "$src/go.mod" | grep -v '=> \.\./' >> "$d/go.mod" || true
+  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
+   cd cmd && VERSION="$K8S_PROVIDER_VERSION" go run generate.go
+   go build -trimpath -ldflags "-s -w -X $mod/pkg/version.Version=$K8S_PROVIDER_VERSION" -o "$bin/pulumi-resource-kubernetes" .)
+}
+
+build_kubernetes() {
+  have kube-apiserver && have kube-controller-manager && have kube-scheduler && have kubectl && return
+  log "kube-apiserver, kube-controller-manager, kube-scheduler, kubectl v$KUBERNETES_VERSION"
+  local d="$work/kube"; new_module "$d" tools/kube
+  local staging="api apiextensions-apiserver apimachinery apiserver cli-runtime client-go cloud-provider
+    cluster-bootstrap code-generator component-base component-helpers controller-manager cri-api cri-client
+    csi-translation-lib dynamic-resource-allocation endpointslice externaljwt kms kube-aggregator
+    kube-controller-manager kube-proxy kube-scheduler kubectl kubelet metrics mount-utils
+    pod-security-admission sample-apiserver sample-cli-plugin sample-controller"
+  local minor="${KUBERNETES_VERSION#1.}"; local staging_version="v0.$minor"
+  { printf 'require k8s.io/kubernetes v%s\n' "$KUBERNETES_VERSION"
+    for s in $staging; do printf 'replace k8s.io/%s => k8s.io/%s %s\n' "$s" "$s" "$staging_version"; done
+  } >> "$d/go.mod"
+  printf 'package tools\nimport (\n_ "k8s.io/kubernetes/cmd/kube-apiserver"\n_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n_ "k8s.io/kubernetes/cmd/kube-scheduler"\n_ "k8s.io/kubectl/pkg/cmd"\n)\n' > "$d/tools.go"
+  local v="v$KUBERNETES_VERSION" major="${KUBERNETES_VERSION%%.*}" minor_only; minor_only="$(echo "$KUBERNETES_VERSION" | cut -d. -f2)"
+  local ld="-s -w"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $p.gitVersion=$v -X $p.gitMajor=$major -X $p.gitMinor=$minor_only -X $p.gitTreeState=clean"
+  done
+  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
+   for c in kube-apiserver kube-controller-manager kube-scheduler; do
+     have "$c" || go build -trimpath -ldflags "$ld" -o "$bin/$c" "k8s.io/kubernetes/cmd/$c"
+   done
+   have kubectl || go build -trimpath -ldflags "$ld" -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl)
+}
+
+build_etcd() {
+  have etcd && return
+  log "etcd v$ETCD_VERSION"
+  local d="$work/etcd"; new_module "$d" tools/etcd
+  printf 'require go.etcd.io/etcd/server/v3 v%s\n' "$ETCD_VERSION" >> "$d/go.mod"
+  printf 'package tools\nimport _ "go.etcd.io/etcd/server/v3/etcdmain"\n' > "$d/tools.go"
+  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
+   go build -trimpath -ldflags "-s -w" -o "$bin/etcd" go.etcd.io/etcd/server/v3)
+}
+
+build_kwok() {
+  have kwok && return
+  log "kwok v$KWOK_VERSION"
+  GOBIN="$bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+}
+
+t_all=$SECONDS
+for step in build_k8s_provider build_pulumi build_etcd build_kwok build_kubernetes; do
+  timed "$step"
+done
+log "all tools ready in $((SECONDS - t_all))s"
+echo "$bin"
