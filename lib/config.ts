@@ -313,8 +313,13 @@ function parseExistingCluster(raw: unknown, problems: string[]): ExistingCluster
   };
 }
 
-const pinnedImage = (s: Section, fallback: string): string =>
-  s.string("image", fallback, PINNED_IMAGE, "is not pinned: give an explicit tag other than latest, or a @sha256 digest");
+function pinnedImage(s: Section, fallback: string): string {
+  const image = s.string("image", fallback);
+  if (!PINNED_IMAGE.test(image) || image.endsWith(":latest")) {
+    s.fail("image", image, "is not pinned: give an explicit tag other than latest, or a @sha256 digest");
+  }
+  return image;
+}
 
 function parseMemcached(raw: unknown, problems: string[]): MemcachedConfig {
   const s = Section.of("memcached", raw, problems);
@@ -331,8 +336,9 @@ function parseMemcached(raw: unknown, problems: string[]): MemcachedConfig {
     clusterDomain: s.string("clusterDomain", d.clusterDomain, /^[a-z0-9.-]+$/, "is not a DNS domain"),
   };
   if (config.memoryMb < MIN_MEMORY_MB) {
-    s.fail("memoryMb", config.memoryMb, `is below ${MIN_MEMORY_MB}: the limit formula's fixed overhead ` +
-      `(${memcachedMemoryLimitMib({ memoryMb: config.memoryMb, maxConnections: config.maxConnections }) - config.memoryMb} MiB) would exceed the cache itself; set at least ${MIN_MEMORY_MB}`);
+    const limit = memcachedMemoryLimitMib(config);
+    s.fail("memoryMb", config.memoryMb, `is below the ${MIN_MEMORY_MB} MiB minimum: the container limit would be ` +
+      `mostly memcached's own overhead (${limit - config.memoryMb} of ${limit} MiB); set at least ${MIN_MEMORY_MB}`);
   }
   if (config.maxItemSizeMb * 2 > config.memoryMb) {
     s.fail("maxItemSizeMb", config.maxItemSizeMb, `is more than half of memcached.memoryMb (${config.memoryMb}); ` +

@@ -1,0 +1,37 @@
+// Scaling memcached 3 -> 10 must be an in-place update: the StatefulSet keeps every immutable field, the
+// mcrouter ConfigMap keeps its name (updated in place), and the DaemonSet does not change (no rollout).
+import { describe, expect, it } from "vitest";
+import { runProgram, stackConfig } from "./harness";
+
+describe.each(["dev", "local"])("%s: memcached.replicas 3 -> 10", async (stack) => {
+  const before = await runProgram(stack);
+  const memcached = before.one("kubernetes:apps/v1:StatefulSet").inputs;
+  const after = await runProgram(stack, { "memcached-gke:memcached": { ...(stackConfig(stack)["memcached-gke:memcached"] as object), replicas: 10 } });
+
+  it("changes only spec.replicas of the StatefulSet", () => {
+    const scaled = after.one("kubernetes:apps/v1:StatefulSet").inputs;
+    expect(scaled.spec.replicas).toBe(10);
+    expect({ ...scaled, spec: { ...scaled.spec, replicas: 3 } }).toEqual(memcached);
+    for (const immutable of ["selector", "serviceName", "podManagementPolicy", "volumeClaimTemplates"]) {
+      expect(scaled.spec[immutable], immutable).toEqual(memcached.spec[immutable]);
+    }
+    expect(scaled.metadata).toEqual(memcached.metadata);
+  });
+
+  it("updates the mcrouter ConfigMap under the same name with 10 servers", () => {
+    const [cmBefore, cmAfter] = [before, after].map((r) => r.one("kubernetes:core/v1:ConfigMap").inputs);
+    expect(cmAfter.metadata).toEqual(cmBefore.metadata);
+    expect(JSON.parse(cmAfter.data["config.json"]).pools.memcached.servers).toHaveLength(10);
+    expect(after.one("pulumi:providers:kubernetes").inputs.enableConfigMapMutable).toBe("true");
+  });
+
+  it("leaves the mcrouter DaemonSet untouched, so its pods are not restarted", () => {
+    expect(after.one("kubernetes:apps/v1:DaemonSet").inputs).toEqual(before.one("kubernetes:apps/v1:DaemonSet").inputs);
+  });
+
+  it("leaves the cluster and node pool untouched", () => {
+    for (const type of ["gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool"]) {
+      expect(after.byType(type).map((r) => r.inputs)).toEqual(before.byType(type).map((r) => r.inputs));
+    }
+  });
+});
