@@ -2,8 +2,8 @@
 // back, in memcached's ASCII protocol, with nothing but busybox (sh, nc, timeout, tr). It is the Deployment's
 // startup probe, and the tests run this exact text against real memcached.
 
-/** Seconds nc waits for the server before giving up; the whole check is bounded by CHECK_TIMEOUT_SECONDS. */
-export const NC_IDLE_SECONDS = 2;
+/** busybox nc's -w is a connect timeout; the whole exchange is bounded by CHECK_TIMEOUT_SECONDS. */
+export const NC_CONNECT_SECONDS = 2;
 export const CHECK_TIMEOUT_SECONDS = 5;
 
 /**
@@ -15,8 +15,9 @@ export const DATA_PATH_CHECK_SCRIPT = [
   'id="$(cat /proc/sys/kernel/random/uuid)"',
   'key="datapath-check:${HOSTNAME:-pod}:${id}"',
   'value="ok-${id}"',
-  'request="$(printf \'set %s 0 60 %s\\r\\n%s\\r\\nget %s\\r\\nquit\\r\\n\' "$key" "${#value}" "$value" "$key")"',
-  `reply="$(printf '%s' "$request" | timeout ${CHECK_TIMEOUT_SECONDS} nc -w ${NC_IDLE_SECONDS} "$NODE_NAME" "$MCROUTER_PORT" | tr -d '\\r')" || true`,
+  // Piped straight into nc: a $(...) around the request would strip its final newline, and the quit with it.
+  `reply="$(printf 'set %s 0 60 %s\\r\\n%s\\r\\nget %s\\r\\nquit\\r\\n' "$key" "\${#value}" "$value" "$key" \\`,
+  `  | timeout ${CHECK_TIMEOUT_SECONDS} nc -w ${NC_CONNECT_SECONDS} "$NODE_NAME" "$MCROUTER_PORT" | tr -d '\\r')" || true`,
   'expected="$(printf \'STORED\\nVALUE %s 0 %s\\n%s\\nEND\' "$key" "${#value}" "$value")"',
   'if [ "$reply" != "$expected" ]; then',
   '  echo "data path check via $NODE_NAME:$MCROUTER_PORT failed; got: $reply" >&2',

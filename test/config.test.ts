@@ -45,7 +45,7 @@ describe("config validation", () => {
     ["-I above half of -m", gke({ memcached: { memoryMb: 64, maxItemSizeMb: 33 } }),
       ["memcached.maxItemSizeMb: 33 is more than half of memcached.memoryMb (64); memcached needs room for at least two slab pages: set it to at most 32"]],
     ["memory too small for the limit formula", gke({ memcached: { memoryMb: 32 } }),
-      ["memcached.memoryMb: 32 is below the 64 MiB minimum: the container limit would be mostly memcached's own overhead (31 of 63 MiB); set at least 64"]],
+      ["memcached.memoryMb: 32 is below the 64 MiB minimum: the container limit would be mostly memcached's own overhead (26 of 58 MiB); set at least 64"]],
     ["-c below what the mcrouters open", gke({ memcached: { maxConnections: 69 }, mcrouter: { numProxies: 2 } }),
       ["memcached.maxConnections: 69 is below 70 (3 nodes x 2 mcrouter proxies + 64 headroom); set it to at least 70"]],
     ["an unpinned image", gke({ memcached: { image: "memcached:latest" } }),

@@ -4,7 +4,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { waitForRPCs } from "@pulumi/pulumi/runtime/settings";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { vi } from "vitest";
 import { parse } from "yaml";
 
 export const ROOT = join(__dirname, "..");
@@ -53,7 +52,7 @@ export interface ProgramRun {
 
 export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
   const resources: Recorded[] = [];
-  vi.resetModules();
+
   await pulumi.runtime.setMocks({
     newResource(args) {
       resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
@@ -67,7 +66,7 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
   pulumi.runtime.setAllConfig(config, []);
-  const program: Record<string, unknown> = await import("../index");
+  const program = await loadProgramAfresh();
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) outputs[key] = await unwrap(value);
   await waitForRPCs();
@@ -82,6 +81,20 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
       return matches[0];
     },
   };
+}
+
+/** Runs index.ts again, as `pulumi up` would: under vitest, or in plain Node for the benchmarks. */
+async function loadProgramAfresh(): Promise<Record<string, unknown>> {
+  if (process.env.VITEST) {
+    const { vi } = await import("vitest");
+    vi.resetModules();
+    return import("../index");
+  }
+  for (const id of Object.keys(require.cache)) {
+    if (id.startsWith(ROOT) && !id.includes("node_modules")) delete require.cache[id];
+  }
+  // require, not import(): Node's ESM cache cannot be cleared.
+  return require("../index");
 }
 
 /** The plain value behind an Output (secrets included). */

@@ -67,15 +67,15 @@ describe("mcrouterArgs", () => {
 
 describe("memcachedMemoryLimitMib", () => {
   it.each([
-    [64, 256, 89],
-    [1024, 1024, 1134],
-    [8192, 4096, 8912],
+    [64, 256, 80],
+    [1024, 1024, 1100],
+    [8192, 4096, 8674],
   ])("-m %i with -c %i gets a %i MiB limit", (memoryMb, maxConnections, limit) => {
     expect(memcachedMemoryLimitMib({ memoryMb, maxConnections })).toBe(limit);
   });
 
   it("keeps -m at least 85% of the limit for every committed stack's size", () => {
-    for (const [memoryMb, maxConnections] of [[1024, 1024], [8192, 4096]]) {
+    for (const [memoryMb, maxConnections] of [[128, 256], [1024, 1024], [8192, 4096]]) {
       expect(memoryMb / memcachedMemoryLimitMib({ memoryMb, maxConnections })).toBeGreaterThanOrEqual(0.85);
     }
   });

@@ -1,0 +1,74 @@
+// One memory measurement of memcached as a committed stack runs it: fill past -m, read RSS and evictions.
+import { fill, openConnections } from "./fill";
+import { commandOn, parseStats, startMemcached } from "./memcachedProcess";
+import { argValue, StackArtifacts } from "./stackArtifacts";
+
+export interface MemoryMeasurement {
+  stack: string;
+  memoryMb: number;
+  limitMib: number;
+  peakRssMib: number;
+  evictions: number;
+  writtenMib: number;
+}
+
+/** Bytes written relative to -m: enough that memcached must evict. */
+const OVERFILL = 1.3;
+
+export async function measureFill(a: StackArtifacts): Promise<MemoryMeasurement> {
+  const memoryMb = Number(argValue(a.memcachedArgs, "-m"));
+  const maxItemBytes = Number(argValue(a.memcachedArgs, "-I").replace(/m$/, "")) * 1024 * 1024;
+  const server = await startMemcached(a.memcachedArgs);
+  try {
+    const written = await fill(server.port, memoryMb * 1024 * 1024 * OVERFILL, maxItemBytes);
+    const stats = await server.stats();
+    return {
+      stack: a.stack,
+      memoryMb,
+      limitMib: a.memoryLimitMib,
+      peakRssMib: server.memory().peakRssKib / 1024,
+      evictions: Number(stats.evictions),
+      writtenMib: written.bytes / 1024 / 1024,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+export interface ConnectionMeasurement {
+  stack: string;
+  /** memcached's -c. */
+  maxConnections: number;
+  /** Client connections memcached accepted before turning new ones away. */
+  accepted: number;
+  perConnectionKib: number;
+  rssMib: number;
+  limitMib: number;
+}
+
+/** Opens as many connections as memcached accepts, on an empty memcached, and reports what each costs. */
+export async function measureConnections(a: StackArtifacts): Promise<ConnectionMeasurement> {
+  const maxConnections = Number(argValue(a.memcachedArgs, "-c"));
+  const server = await startMemcached(a.memcachedArgs);
+  try {
+    const before = server.memory().rssKib;
+    const sockets = await openConnections(server.port, maxConnections);
+    const after = server.memory().rssKib;
+    // memcached accepts no new connection at -c: ask on one that is already open.
+    const stats = parseStats(await commandOn(sockets[0], "stats\r\n"));
+    sockets.forEach((s) => s.destroy());
+    if (Number(stats.curr_connections) < sockets.length) {
+      throw new Error(`memcached reports ${stats.curr_connections} connections, ${sockets.length} are open`);
+    }
+    return {
+      stack: a.stack,
+      maxConnections,
+      accepted: sockets.length,
+      perConnectionKib: (after - before) / sockets.length,
+      rssMib: after / 1024,
+      limitMib: a.memoryLimitMib,
+    };
+  } finally {
+    await server.stop();
+  }
+}

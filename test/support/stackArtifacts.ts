@@ -1,0 +1,46 @@
+// What the real-process tests need from the program itself, taken from a mocked run of a committed stack,
+// never re-typed: memcached's args and memory limit, the data-path probe script, the endpoint list.
+import { runProgram } from "../harness";
+
+export const COMMITTED_STACKS = ["dev", "prod", "local"] as const;
+
+export interface StackArtifacts {
+  stack: string;
+  memcachedArgs: string[];
+  memoryLimitMib: number;
+  dataPathScript: string;
+  endpoints: string[];
+}
+
+const cache = new Map<string, Promise<StackArtifacts>>();
+
+export function stackArtifacts(stack: string): Promise<StackArtifacts> {
+  if (!cache.has(stack)) cache.set(stack, load(stack));
+  return cache.get(stack)!;
+}
+
+async function load(stack: string): Promise<StackArtifacts> {
+  const run = await runProgram(stack);
+  const memcached = run.one("kubernetes:apps/v1:StatefulSet").inputs.spec.template.spec.containers[0];
+  const app = run.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0];
+  const limit = memcached.resources.limits.memory as string;
+  if (!/^\d+Mi$/.test(limit) || memcached.resources.requests.memory !== limit) {
+    throw new Error(`unexpected memcached memory resources ${JSON.stringify(memcached.resources)}`);
+  }
+  const [shell, flag, script] = app.startupProbe.exec.command as string[];
+  if (shell !== "sh" || flag !== "-c") throw new Error(`unexpected probe command ${shell} ${flag}`);
+  return {
+    stack,
+    memcachedArgs: memcached.args,
+    memoryLimitMib: Number(limit.slice(0, -2)),
+    dataPathScript: script,
+    endpoints: run.outputs.memcachedEndpoints as string[],
+  };
+}
+
+/** The value following a flag in memcached's args. */
+export function argValue(args: string[], flag: string): string {
+  const i = args.indexOf(flag);
+  if (i < 0) throw new Error(`no ${flag} in ${args.join(" ")}`);
+  return args[i + 1];
+}
