@@ -1,12 +1,14 @@
 // Runs the real program (index.ts) under Pulumi's mocks with a committed stack's config, and records
 // every resource it registers with its exact inputs.
 import * as pulumi from "@pulumi/pulumi";
-import { waitForRPCs } from "@pulumi/pulumi/runtime/settings";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 
 export const ROOT = join(__dirname, "..");
+
+// Internal to the SDK (not in its typings): resolves once every registration RPC has been answered.
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 export const PROJECT = "memcached-gke";
 
 export interface Recorded {
