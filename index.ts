@@ -14,6 +14,7 @@ const gke = config.cluster && new GkeCluster("gke", { project: config.project, c
 const provider = gke?.provider ?? new k8s.Provider("existing", {
   kubeconfig: config.existingCluster?.kubeconfig || undefined,
   context: config.existingCluster?.context || undefined,
+  renderYamlToDirectory: config.existingCluster?.renderYamlToDirectory || undefined,
   ...KUBERNETES_PROVIDER_OPTIONS,
 });
 const opts = { providers: [provider] };

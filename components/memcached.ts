@@ -55,7 +55,7 @@ export class Memcached extends pulumi.ComponentResource {
     };
     this.memoryLimitMib = memcachedMemoryLimitMib(c);
 
-    const service = new k8s.core.v1.Service(`${name}-headless`, {
+    new k8s.core.v1.Service(`${name}-headless`, {
       metadata: meta(this.pool.serviceName),
       spec: {
         clusterIP: "None",
@@ -94,7 +94,7 @@ export class Memcached extends pulumi.ComponentResource {
           },
         },
       },
-    }, { ...childOpts, dependsOn: [tier, service] });
+    }, childOpts);
 
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
       metadata: meta(MEMCACHED_COMPONENT),

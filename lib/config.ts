@@ -44,6 +44,8 @@ export interface ExistingClusterConfig {
   context: string;
   /** Nodes the mcrouter DaemonSet will run on; sizes memcached's -c. */
   nodeCount: number;
+  /** When set, the provider writes the manifests to this directory instead of applying them. */
+  renderYamlToDirectory: string;
 }
 
 export interface MemcachedConfig {
@@ -122,7 +124,7 @@ export const DEFAULTS = {
     network: "default",
     subnetwork: "",
   },
-  existingCluster: { kubeconfig: "", context: "", nodeCount: 3 },
+  existingCluster: { kubeconfig: "", context: "", nodeCount: 3, renderYamlToDirectory: "" },
   memcached: {
     namespace: "memcached",
     replicas: 3,
@@ -310,6 +312,7 @@ function parseExistingCluster(raw: unknown, problems: string[]): ExistingCluster
     kubeconfig: s.string("kubeconfig", d.kubeconfig),
     context: s.string("context", d.context),
     nodeCount: s.integer("nodeCount", d.nodeCount, 1, 1000),
+    renderYamlToDirectory: s.string("renderYamlToDirectory", d.renderYamlToDirectory),
   };
 }
 

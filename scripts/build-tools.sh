@@ -12,9 +12,12 @@ K8S_PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199   # the v4.25.0 tag commi
 KUBERNETES_VERSION=1.34.4
 ETCD_VERSION=3.5.35
 KWOK_VERSION=0.8.0
+# kube-linter is not served by the module proxy here (every version of golang.stackrox.io/kube-linter
+# answers 403); kube-score, another of the rule sources, is.
+KUBE_SCORE_VERSION=1.20.0
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-key="pulumi-${PULUMI_VERSION}_k8sprov-${K8S_PROVIDER_VERSION}_kube-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}"
+key="pulumi-${PULUMI_VERSION}_k8sprov-${K8S_PROVIDER_VERSION}_kube-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_kube-score-${KUBE_SCORE_VERSION}"
 bin="${MEMCACHED_GKE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/memcached-gke/tools}/$key/bin"
 mkdir -p "$bin"
 work="$(mktemp -d)"
@@ -108,13 +111,24 @@ build_etcd() {
 }
 
 build_kwok() {
-  have kwok && return
-  log "kwok v$KWOK_VERSION"
-  GOBIN="$bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+  have kwok || { log "kwok v$KWOK_VERSION"; GOBIN="$bin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"; }
+  # kwok needs Stage objects to act as kubelets: its own "fast" node/pod stages and the node heartbeat.
+  [ -s "$bin/kwok-stages.yaml" ] && return
+  go mod download "sigs.k8s.io/kwok@v$KWOK_VERSION"
+  local stages; stages="$(go env GOMODCACHE)/sigs.k8s.io/kwok@v$KWOK_VERSION/kustomize/stage"
+  for f in "$stages"/node/fast/node-initialize.yaml "$stages"/node/heartbeat/node-heartbeat.yaml "$stages"/pod/fast/pod-*.yaml; do
+    printf -- '---\n'; cat "$f"
+  done > "$bin/kwok-stages.yaml"
+}
+
+build_kube_score() {
+  have kube-score && return
+  log "kube-score v$KUBE_SCORE_VERSION"
+  GOBIN="$bin" go install -trimpath -ldflags "-s -w" "github.com/zegl/kube-score/cmd/kube-score@v$KUBE_SCORE_VERSION"
 }
 
 t_all=$SECONDS
-for step in build_k8s_provider build_pulumi build_etcd build_kwok build_kubernetes; do
+for step in build_k8s_provider build_pulumi build_etcd build_kwok build_kube_score build_kubernetes; do
   timed "$step"
 done
 log "all tools ready in $((SECONDS - t_all))s"

@@ -74,7 +74,7 @@ describe("config validation", () => {
   it("needs no GCP config for an existing cluster", () => {
     const config = parseStackConfig({ stack: "local", target: "existing" });
     expect(config).toMatchObject({ target: "existing", project: "", cluster: undefined, nodeCount: 3 });
-    expect(config.existingCluster).toEqual({ kubeconfig: "", context: "", nodeCount: 3 });
+    expect(config.existingCluster).toEqual({ kubeconfig: "", context: "", nodeCount: 3, renderYamlToDirectory: "" });
   });
 
   it("accepts numbers and booleans set without --path (as strings)", () => {

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `npm test`: everything CI proves, in order, ending with one "N passed, N failed" line.
+#   1. type check        2. unit tests (mocks, policies, pure functions; timed)
+#   3. real memcached    4. kube-linter over the rendered manifests    5. e2e on a real engine and API
+# SKIP_E2E=1 stops after step 4 (the quick loop while developing).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+passed=0 failed=0
+
+count_vitest() { # json report -> adds to the totals
+  local counts
+  counts="$(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests, r.numFailedTests + (r.success ? 0 : (r.numFailedTests ? 0 : 1)))' "$1" 2>/dev/null || echo "0 1")"
+  passed=$((passed + ${counts% *})); failed=$((failed + ${counts#* }))
+}
+
+check() { # name, command...: a step that is one check
+  local name="$1"; shift
+  if "$@"; then passed=$((passed + 1)); echo "[test] $name: ok"; else failed=$((failed + 1)); echo "[test] $name: FAILED"; fi
+}
+
+echo "[test] 1/5 type check"
+check "tsc --noEmit" npx tsc --noEmit -p .
+
+echo "[test] 2/5 unit tests"
+t0=$(date +%s%N)
+npx vitest run --exclude 'test/real/**' --reporter=default --reporter=json --outputFile="$out/unit.json"
+count_vitest "$out/unit.json"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+printf '[test] unit suite wall time: %d.%03d s (target: under 20 s)\n' $((ms / 1000)) $((ms % 1000))
+
+echo "[test] 3/5 real memcached ($(memcached -h | head -1))"
+npx vitest run test/real --no-file-parallelism --reporter=default --reporter=json --outputFile="$out/real.json"
+count_vitest "$out/real.json"
+
+echo "[test] 4/5 kube-linter"
+check "kube-linter on the rendered local stack" bash scripts/lint-manifests.sh
+
+if [ "${SKIP_E2E:-0}" != 1 ]; then
+  echo "[test] 5/5 e2e (real Pulumi engine, Kubernetes provider, kube-apiserver, KWOK nodes)"
+  bash scripts/e2e.sh --report "$out/e2e.counts"
+  if [ -f "$out/e2e.counts" ]; then read -r p f < "$out/e2e.counts"; else p=0 f=1; fi
+  passed=$((passed + p)); failed=$((failed + f))
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
