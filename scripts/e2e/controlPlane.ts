@@ -1,0 +1,157 @@
+// A local Kubernetes control plane on loopback: etcd, kube-apiserver, kube-controller-manager,
+// kube-scheduler and kwok (fake kubelets), all built from Go modules by scripts/build-tools.sh.
+// Nothing listens beyond 127.0.0.1, and every process is recorded so `stop` can end it, also after a crash.
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import * as net from "node:net";
+import { join } from "node:path";
+
+export interface ControlPlane {
+  dir: string;
+  kubeconfig: string;
+  nodes: string[];
+}
+
+interface State extends ControlPlane {
+  pids: Record<string, number>;
+}
+
+const STATE_FILE = "control-plane.json";
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function log(message: string): void {
+  console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${message}`);
+}
+
+export function kubectl(kubeconfig: string, args: string[], input?: string): string {
+  return execFileSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+}
+
+async function waitFor(what: string, timeoutMs: number, probe: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (await probe()) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1000)));
+  }
+}
+
+function start(dir: string, name: string, args: string[]): ChildProcess {
+  const logFd = openSync(join(dir, `${name}.log`), "a");
+  const child = spawn(name, args, { stdio: ["ignore", logFd, logFd], detached: true });
+  closeSync(logFd);
+  child.unref();
+  child.on("exit", (code) => { if (code !== null && code !== 0) log(`${name} exited with ${code}; see ${join(dir, `${name}.log`)}`); });
+  return child;
+}
+
+/** GKE-style node names, so the stack sees what it would see on GKE. */
+export const NODE_NAMES = [0, 1, 2].map((i) => `gke-memcached-local-pool-7c3e9a1f-${["k2x4", "m8q1", "t5w9"][i]}`);
+
+export async function startControlPlane(dir: string): Promise<ControlPlane> {
+  mkdirSync(join(dir, "pki"), { recursive: true });
+  const [etcdPort, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const token = randomBytes(24).toString("hex");
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  writeFileSync(join(dir, "pki/sa.key"), privateKey.export({ type: "pkcs1", format: "pem" }), { mode: 0o600 });
+  writeFileSync(join(dir, "pki/sa.pub"), publicKey.export({ type: "spki", format: "pem" }));
+  writeFileSync(join(dir, "pki/tokens.csv"), `${token},admin,admin,"system:masters"\n`, { mode: 0o600 });
+  const kubeconfig = join(dir, "kubeconfig");
+  writeFileSync(kubeconfig, `apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster:
+    server: https://127.0.0.1:${apiPort}
+    insecure-skip-tls-verify: true
+contexts:
+- name: kwok
+  context: { cluster: local, user: admin }
+current-context: kwok
+users:
+- name: admin
+  user: { token: ${token} }
+`, { mode: 0o600 });
+  const state: State = { dir, kubeconfig, nodes: NODE_NAMES, pids: {} };
+  const save = () => writeFileSync(join(dir, STATE_FILE), JSON.stringify(state, null, 2));
+  const run = (name: string, args: string[]) => { state.pids[name] = start(dir, name, args).pid!; save(); };
+
+  log(`etcd on 127.0.0.1:${etcdPort}`);
+  run("etcd", [
+    "--name=e2e", `--data-dir=${join(dir, "etcd")}`,
+    `--listen-client-urls=http://127.0.0.1:${etcdPort}`, `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+    `--initial-cluster=e2e=http://127.0.0.1:${etcdPeer}`, "--unsafe-no-fsync", "--log-level=warn",
+  ]);
+  log(`kube-apiserver on 127.0.0.1:${apiPort}`);
+  run("kube-apiserver", [
+    `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+    "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${apiPort}`,
+    `--cert-dir=${join(dir, "pki")}`, `--token-auth-file=${join(dir, "pki/tokens.csv")}`,
+    "--authorization-mode=RBAC",
+    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+    `--service-account-key-file=${join(dir, "pki/sa.pub")}`, `--service-account-signing-key-file=${join(dir, "pki/sa.key")}`,
+    "--service-cluster-ip-range=10.96.0.0/16",
+    // The loopback address cannot be the `kubernetes` Service's endpoint; nothing here needs it.
+    "--endpoint-reconciler-type=none",
+  ]);
+  await waitFor("the API server", 120_000, () => kubectl(kubeconfig, ["get", "--raw", "/readyz"]).trim() === "ok");
+  const common = [`--kubeconfig=${kubeconfig}`, "--bind-address=127.0.0.1", "--leader-elect=false"];
+  run("kube-controller-manager", [...common, `--secure-port=${kcmPort}`,
+    `--service-account-private-key-file=${join(dir, "pki/sa.key")}`, "--use-service-account-credentials=false",
+    "--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle"]);
+  run("kube-scheduler", [...common, `--secure-port=${schedPort}`]);
+  run("kwok", [`--kubeconfig=${kubeconfig}`, `--config=${process.env.KWOK_STAGES}`,
+    "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+    `--server-address=127.0.0.1:${kwokPort}`, "--cidr=10.244.0.0/16", "--node-ip=10.128.0.10"]);
+
+  log(`${NODE_NAMES.length} KWOK nodes (no NoSchedule taint, so the DaemonSet lands on all of them)`);
+  const nodes = NODE_NAMES.map((name) => ({
+    apiVersion: "v1", kind: "Node",
+    metadata: {
+      name,
+      annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
+      labels: {
+        "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+        "cloud.google.com/gke-nodepool": "pool", "topology.kubernetes.io/zone": "us-central1-f", type: "kwok",
+      },
+    },
+  }));
+  kubectl(kubeconfig, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: nodes }));
+  await waitFor("3 Ready nodes", 120_000, () => {
+    const list = JSON.parse(kubectl(kubeconfig, ["get", "nodes", "-o", "json"]));
+    return list.items.filter((n: any) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")).length === NODE_NAMES.length;
+  });
+  await waitFor("the default ServiceAccount", 60_000, () => kubectl(kubeconfig, ["get", "serviceaccount", "default", "-o", "name"]).trim() !== "");
+  log("control plane ready");
+  return { dir, kubeconfig, nodes: NODE_NAMES };
+}
+
+/** Ends every process the control plane started (recorded in the state dir), waiting for them to exit. */
+export async function stopControlPlane(dir: string): Promise<void> {
+  const file = join(dir, STATE_FILE);
+  if (!existsSync(file)) return;
+  const { pids } = JSON.parse(readFileSync(file, "utf8")) as State;
+  const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  for (const [name, pid] of Object.entries(pids).reverse()) {
+    if (alive(pid)) { log(`stopping ${name} (${pid})`); process.kill(pid, "SIGTERM"); }
+  }
+  await waitFor("control plane processes to exit", 20_000, () => Object.values(pids).every((p) => !alive(p))).catch(() => {
+    for (const pid of Object.values(pids)) if (alive(pid)) process.kill(pid, "SIGKILL");
+  });
+}

@@ -1,0 +1,218 @@
+// End to end on the real Pulumi engine (CLI built from Go modules), the real Kubernetes provider and a real
+// kube-apiserver with KWOK nodes, fully offline:
+//   npm run e2e              up, scale 3 -> 10, preview, kubectl comparison, destroy; stops everything
+//   npm run e2e -- --keep    leaves the control plane running with the stack deployed, prints how to use it
+//   npm run e2e -- --down    destroys that stack and stops that control plane
+// The program runs in this process through Pulumi's Automation API (inline program + `pulumi up --client`):
+// the Node.js language host binary cannot be built here (see README), the engine and provider are real.
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { kubectl, startControlPlane, stopControlPlane } from "./controlPlane";
+
+const ROOT = join(__dirname, "..", "..");
+const PROJECT = "memcached-gke";
+const KEEP_DIR = join(process.env.XDG_STATE_HOME ?? join(process.env.HOME ?? tmpdir(), ".local", "state"), "memcached-gke-e2e");
+
+const results = { passed: 0, failed: 0 };
+function check(name: string, ok: boolean, detail = ""): void {
+  if (ok) results.passed++; else results.failed++;
+  console.log(`[e2e] ${ok ? "ok  " : "FAIL"} ${name}${detail ? ` (${detail})` : ""}`);
+}
+const log = (m: string) => console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${m}`);
+
+/** The program, run afresh each time the engine asks for it. */
+async function program(): Promise<Record<string, unknown>> {
+  for (const id of Object.keys(require.cache)) {
+    if (id.startsWith(ROOT) && !id.includes("node_modules") && !id.includes("/scripts/")) delete require.cache[id];
+  }
+  return require(join(ROOT, "index"));
+}
+
+async function openStack(stateDir: string, stackName: string, kubeconfig: string): Promise<Stack> {
+  const workDir = join(stateDir, `project-${stackName}`);
+  mkdirSync(workDir, { recursive: true });
+  mkdirSync(join(stateDir, "backend"), { recursive: true });
+  // A copy of the project files: config set by the harness must not touch the committed stack file.
+  copyFileSync(join(ROOT, "Pulumi.yaml"), join(workDir, "Pulumi.yaml"));
+  copyFileSync(join(ROOT, "Pulumi.local.yaml"), join(workDir, `Pulumi.${stackName}.yaml`));
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName, projectName: PROJECT, program }, {
+    workDir,
+    envVars: {
+      PULUMI_BACKEND_URL: `file://${join(stateDir, "backend")}`,
+      PULUMI_HOME: join(stateDir, "pulumi-home"),
+      PULUMI_CONFIG_PASSPHRASE: "",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      KUBECONFIG: kubeconfig,
+    },
+  });
+  await stack.setConfig(`${PROJECT}:existingCluster.kubeconfig`, { value: kubeconfig }, true);
+  await stack.setConfig(`${PROJECT}:existingCluster.context`, { value: "kwok" }, true);
+  return stack;
+}
+
+async function timed<T>(what: string, action: () => Promise<T>): Promise<[T, number]> {
+  const t0 = Date.now();
+  const result = await action();
+  const seconds = (Date.now() - t0) / 1000;
+  log(`${what}: ${seconds.toFixed(1)} s`);
+  return [result, seconds];
+}
+
+const quiet = { onOutput: (s: string) => { if (process.env.E2E_VERBOSE) process.stdout.write(s); } };
+const json = (kubeconfig: string, args: string[]) => JSON.parse(kubectl(kubeconfig, [...args, "-o", "json"]));
+const ready = (pod: any) => pod.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True");
+
+function mcrouterServers(kubeconfig: string): string[] {
+  const cm = json(kubeconfig, ["get", "configmap", "mcrouter-config", "-n", "mcrouter"]);
+  return JSON.parse(cm.data["config.json"]).pools.memcached.servers;
+}
+
+function checkDeployed(kubeconfig: string, nodes: string[], replicas: number): void {
+  const memcached = json(kubeconfig, ["get", "pods", "-n", "memcached", "-l", "app.kubernetes.io/name=memcached"]).items;
+  const names = memcached.map((p: any) => p.metadata.name).sort((a: string, b: string) => Number(a.split("-")[1]) - Number(b.split("-")[1]));
+  check(`${replicas} memcached pods Ready with stable names`, memcached.length === replicas && memcached.every(ready)
+    && names.join() === Array.from({ length: replicas }, (_, i) => `memcached-${i}`).join(), names.join(" "));
+  const mcrouter = json(kubeconfig, ["get", "pods", "-n", "mcrouter", "-l", "app.kubernetes.io/name=mcrouter"]).items;
+  const perNode = nodes.map((n) => mcrouter.filter((p: any) => p.spec.nodeName === n).length);
+  check("one mcrouter pod on each of the 3 nodes", perNode.every((c) => c === 1) && mcrouter.every(ready), `per node: ${perNode.join(",")}`);
+  check("mcrouter pods expose hostPort 5000", mcrouter.every((p: any) => p.spec.containers[0].ports.some((port: any) => port.hostPort === 5000 && port.containerPort === 5000)));
+  const apps = json(kubeconfig, ["get", "pods", "-n", "cache-clients", "-l", "app.kubernetes.io/name=sample-app"]).items;
+  check("9 sample app pods Ready", apps.length === 9 && apps.every(ready), `${apps.filter(ready).length}/${apps.length}`);
+  check("sample app NODE_NAME comes from spec.nodeName", apps.length > 0 && apps.every((p: any) =>
+    p.spec.containers[0].env.find((e: any) => e.name === "NODE_NAME")?.valueFrom?.fieldRef?.fieldPath === "spec.nodeName"));
+  const servers = mcrouterServers(kubeconfig);
+  check(`mcrouter ConfigMap lists the ${replicas} memcached DNS names`, servers.join() ===
+    Array.from({ length: replicas }, (_, i) => `memcached-${i}.memcached.memcached.svc.cluster.local:11211`).join(), `${servers.length} servers`);
+}
+
+const uid = (o: any) => o.metadata.uid as string;
+const mcrouterPodUids = (kubeconfig: string) =>
+  json(kubeconfig, ["get", "pods", "-n", "mcrouter", "-l", "app.kubernetes.io/name=mcrouter"]).items.map(uid).sort().join();
+
+/** kubectl apply + rollout status of the same objects, rendered to YAML by the provider, in fresh namespaces. */
+async function kubectlBaseline(stateDir: string, kubeconfig: string): Promise<number> {
+  const renderDir = join(stateDir, "rendered");
+  const stack = await openStack(stateDir, "render", kubeconfig);
+  await stack.setConfig(`${PROJECT}:existingCluster.renderYamlToDirectory`, { value: renderDir }, true);
+  for (const [key, ns] of [["memcached", "kc-memcached"], ["mcrouter", "kc-mcrouter"], ["sampleApp", "kc-cache-clients"]]) {
+    await stack.setConfig(`${PROJECT}:${key}.namespace`, { value: ns }, true);
+  }
+  await stack.up(quiet);
+  const manifests = join(renderDir, "1-manifest");
+  log(`rendered ${readdirSync(manifests).length} manifests to ${manifests}`);
+  const [, seconds] = await timed("kubectl apply + rollout status (baseline)", async () => {
+    kubectl(kubeconfig, ["apply", "-f", manifests]);
+    for (const [kind, ns, name] of [["statefulset", "kc-memcached", "memcached"], ["daemonset", "kc-mcrouter", "mcrouter"], ["deployment", "kc-cache-clients", "sample-app"]]) {
+      kubectl(kubeconfig, ["rollout", "status", `${kind}/${name}`, "-n", ns, "--timeout=300s"]);
+    }
+  });
+  kubectl(kubeconfig, ["delete", "namespace", "kc-memcached", "kc-mcrouter", "kc-cache-clients", "--wait=true", "--timeout=300s"]);
+  await stack.workspace.removeStack("render", { force: true });
+  return seconds;
+}
+
+const NAMESPACED_KINDS = "statefulsets,daemonsets,deployments,replicasets,pods,services,configmaps,serviceaccounts,poddisruptionbudgets,networkpolicies";
+
+async function fullRun(stateDir: string): Promise<void> {
+  const cp = await startControlPlane(stateDir);
+  const stack = await openStack(stateDir, "local", cp.kubeconfig);
+
+  const [, firstUp] = await timed("pulumi up (first)", () => stack.up(quiet));
+  checkDeployed(cp.kubeconfig, cp.nodes, 3);
+  const stsUid = uid(json(cp.kubeconfig, ["get", "statefulset", "memcached", "-n", "memcached"]));
+  const cmUid = uid(json(cp.kubeconfig, ["get", "configmap", "mcrouter-config", "-n", "mcrouter"]));
+  const mcrouterPods = mcrouterPodUids(cp.kubeconfig);
+
+  await stack.setConfig(`${PROJECT}:memcached.replicas`, { value: "10" }, true);
+  const [scaled] = await timed("pulumi up (memcached.replicas 3 -> 10)", () => stack.up(quiet));
+  const changes = scaled.summary.resourceChanges ?? {};
+  check("scaling replaces nothing", !changes.replace && !changes.create && !changes.delete, JSON.stringify(changes));
+  check("StatefulSet kept its UID (updated in place)", uid(json(cp.kubeconfig, ["get", "statefulset", "memcached", "-n", "memcached"])) === stsUid);
+  check("mcrouter ConfigMap kept its UID (updated in place)", uid(json(cp.kubeconfig, ["get", "configmap", "mcrouter-config", "-n", "mcrouter"])) === cmUid);
+  check("mcrouter pods kept their UIDs (not restarted)", mcrouterPodUids(cp.kubeconfig) === mcrouterPods);
+  const servers = mcrouterServers(cp.kubeconfig);
+  check("mcrouter ConfigMap lists 10 servers", servers.length === 10, servers.at(-1));
+  const memcached = json(cp.kubeconfig, ["get", "pods", "-n", "memcached", "-l", "app.kubernetes.io/name=memcached"]).items;
+  check("10 memcached pods Ready", memcached.length === 10 && memcached.every(ready), `${memcached.filter(ready).length}/${memcached.length}`);
+
+  const preview = await stack.preview(quiet);
+  const pending = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
+  check("preview of the unchanged stack reports no changes", pending.length === 0, JSON.stringify(preview.changeSummary));
+
+  const baseline = await kubectlBaseline(stateDir, cp.kubeconfig);
+
+  const [, destroySeconds] = await timed("pulumi destroy", () => stack.destroy(quiet));
+  const leftovers = ["memcached", "mcrouter", "cache-clients"].flatMap((ns) =>
+    kubectl(cp.kubeconfig, ["get", NAMESPACED_KINDS, "-n", ns, "-o", "name", "--ignore-not-found"]).split("\n").filter((l) => l && !l.endsWith("/kube-root-ca.crt") && !l.endsWith("/default")));
+  const namespaces = json(cp.kubeconfig, ["get", "namespaces"]).items.map((n: any) => n.metadata.name)
+    .filter((n: string) => ["memcached", "mcrouter", "cache-clients"].includes(n));
+  check("destroy leaves no object of the stack in the API server", leftovers.length === 0 && namespaces.length === 0,
+    [...leftovers, ...namespaces.map((n: string) => `namespace/${n}`)].join(" ") || "none left");
+  const deployment = await stack.exportStack();
+  check("the stack has no resources after destroy", (deployment.deployment.resources ?? []).length === 0,
+    `${(deployment.deployment.resources ?? []).length} resources`);
+
+  const ratio = firstUp / baseline;
+  console.log(`[e2e] wall times: first pulumi up ${firstUp.toFixed(1)} s, kubectl apply + rollout status ${baseline.toFixed(1)} s ` +
+    `(ratio ${ratio.toFixed(2)}, target <= 1.2), pulumi destroy ${destroySeconds.toFixed(1)} s`);
+  check("first pulumi up within 1.2x of kubectl apply + rollout status", ratio <= 1.2, `${ratio.toFixed(2)}x`);
+}
+
+async function keep(): Promise<void> {
+  if (existsSync(join(KEEP_DIR, "control-plane.json"))) throw new Error(`already running in ${KEEP_DIR}; \`npm run e2e -- --down\` first`);
+  mkdirSync(KEEP_DIR, { recursive: true });
+  const cp = await startControlPlane(KEEP_DIR);
+  const stack = await openStack(KEEP_DIR, "local", cp.kubeconfig);
+  await timed("pulumi up", () => stack.up({ onOutput: (s) => process.stdout.write(s) }));
+  writeFileSync(join(KEEP_DIR, "env.sh"), [
+    `export KUBECONFIG=${cp.kubeconfig}`,
+    `export PULUMI_BACKEND_URL=file://${join(KEEP_DIR, "backend")}`,
+    `export PULUMI_HOME=${join(KEEP_DIR, "pulumi-home")}`,
+    "export PULUMI_CONFIG_PASSPHRASE=",
+    `export PATH=${process.env.E2E_TOOLS_BIN}:$PATH`,
+  ].join("\n") + "\n");
+  console.log(`
+The control plane keeps running with the stack deployed (3 KWOK nodes; no containers really run).
+  source ${join(KEEP_DIR, "env.sh")}
+  kubectl get nodes; kubectl get pods -A -o wide
+  pulumi stack ls --cwd ${join(KEEP_DIR, "project-local")}     # the state, read by the real CLI
+Tear it all down with: npm run e2e -- --down`);
+}
+
+async function down(): Promise<void> {
+  if (existsSync(join(KEEP_DIR, "control-plane.json"))) {
+    const stack = await openStack(KEEP_DIR, "local", join(KEEP_DIR, "kubeconfig"));
+    await timed("pulumi destroy", () => stack.destroy(quiet));
+  }
+  await stopControlPlane(KEEP_DIR);
+  rmSync(KEEP_DIR, { recursive: true, force: true });
+  log("stopped");
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const report = args.includes("--report") ? args[args.indexOf("--report") + 1] : undefined;
+  if (args.includes("--keep")) return keep();
+  if (args.includes("--down")) return down();
+  const stateDir = mkdtempSync(join(tmpdir(), "memcached-gke-e2e-"));
+  const stop = () => stopControlPlane(stateDir).finally(() => rmSync(stateDir, { recursive: true, force: true }));
+  process.once("SIGINT", () => void stop().then(() => process.exit(130)));
+  process.once("SIGTERM", () => void stop().then(() => process.exit(143)));
+  try {
+    await fullRun(stateDir);
+  } catch (e) {
+    check("e2e run completed", false, (e as Error).message);
+    for (const f of readdirSync(stateDir).filter((f) => f.endsWith(".log"))) log(`log kept: ${join(stateDir, f)}`);
+  } finally {
+    await stopControlPlane(stateDir);
+    if (results.failed === 0) rmSync(stateDir, { recursive: true, force: true });
+    if (report) writeFileSync(report, `${results.passed} ${results.failed}\n`);
+    console.log(`[e2e] ${results.passed} passed, ${results.failed} failed`);
+    process.exitCode = results.failed === 0 ? 0 : 1;
+  }
+}
+
+void main();
