@@ -5,14 +5,12 @@
 //   npm run e2e -- --down    destroys that stack and stops that control plane
 // The program runs in this process through Pulumi's Automation API (inline program + `pulumi up --client`):
 // the Node.js language host binary cannot be built here (see README), the engine and provider are real.
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kubectl, startControlPlane, stopControlPlane } from "./controlPlane";
+import { openStack, PROJECT } from "./pulumiStack";
 
-const ROOT = join(__dirname, "..", "..");
-const PROJECT = "memcached-gke";
 const KEEP_DIR = join(process.env.XDG_STATE_HOME ?? join(process.env.HOME ?? tmpdir(), ".local", "state"), "memcached-gke-e2e");
 
 const results = { passed: 0, failed: 0 };
@@ -21,37 +19,6 @@ function check(name: string, ok: boolean, detail = ""): void {
   console.log(`[e2e] ${ok ? "ok  " : "FAIL"} ${name}${detail ? ` (${detail})` : ""}`);
 }
 const log = (m: string) => console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${m}`);
-
-/** The program, run afresh each time the engine asks for it. */
-async function program(): Promise<Record<string, unknown>> {
-  for (const id of Object.keys(require.cache)) {
-    if (id.startsWith(ROOT) && !id.includes("node_modules") && !id.includes("/scripts/")) delete require.cache[id];
-  }
-  return require(join(ROOT, "index"));
-}
-
-async function openStack(stateDir: string, stackName: string, kubeconfig: string): Promise<Stack> {
-  const workDir = join(stateDir, `project-${stackName}`);
-  mkdirSync(workDir, { recursive: true });
-  mkdirSync(join(stateDir, "backend"), { recursive: true });
-  // A copy of the project files: config set by the harness must not touch the committed stack file.
-  copyFileSync(join(ROOT, "Pulumi.yaml"), join(workDir, "Pulumi.yaml"));
-  copyFileSync(join(ROOT, "Pulumi.local.yaml"), join(workDir, `Pulumi.${stackName}.yaml`));
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName, projectName: PROJECT, program }, {
-    workDir,
-    envVars: {
-      PULUMI_BACKEND_URL: `file://${join(stateDir, "backend")}`,
-      PULUMI_HOME: join(stateDir, "pulumi-home"),
-      PULUMI_CONFIG_PASSPHRASE: "",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-      KUBECONFIG: kubeconfig,
-    },
-  });
-  await stack.setConfig(`${PROJECT}:existingCluster.kubeconfig`, { value: kubeconfig }, true);
-  await stack.setConfig(`${PROJECT}:existingCluster.context`, { value: "kwok" }, true);
-  return stack;
-}
 
 async function timed<T>(what: string, action: () => Promise<T>): Promise<[T, number]> {
   const t0 = Date.now();
