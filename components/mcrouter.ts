@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MCROUTER_PORT, McrouterConfig } from "../lib/config";
-import { CACHE_CLIENT_LABEL, selectorLabels, standardLabels } from "../lib/labels";
+import { CACHE_CLIENT_LABEL, selectorLabels } from "../lib/labels";
 import {
   MCROUTER_CONFIG_DIR, MCROUTER_CONFIG_FILE, MCROUTER_SPOOL_DIR, MCROUTER_VAR_DIR, mcrouterArgs,
 } from "../lib/mcrouterArgs";
@@ -46,9 +46,8 @@ export class Mcrouter extends pulumi.ComponentResource {
       podSecurity: "privileged",
       allowDnsEgress: true,
     }, { parent: this });
-    const labels = standardLabels(MCROUTER_COMPONENT);
-    const selector = selectorLabels(MCROUTER_COMPONENT);
-    const meta = (objectName: string) => ({ name: objectName, namespace: c.namespace, labels });
+    const { labels, selector } = tier;
+    const meta = (objectName: string) => tier.metadata(objectName);
     const childOpts = { parent: this, dependsOn: [tier] };
 
     // Explicit name + the provider's enableConfigMapMutable: a new server list is an in-place update of

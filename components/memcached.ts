@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MEMCACHED_PORT, MemcachedConfig } from "../lib/config";
-import { selectorLabels, standardLabels } from "../lib/labels";
 import { memcachedArgs } from "../lib/memcachedArgs";
 import { memcachedEndpoints, MemcachedPool } from "../lib/mcrouterConfig";
 import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/podSpec";
@@ -40,9 +39,8 @@ export class Memcached extends pulumi.ComponentResource {
       podSecurity: "restricted",
       allowDnsEgress: false,
     }, { parent: this });
-    const labels = standardLabels(MEMCACHED_COMPONENT);
-    const selector = selectorLabels(MEMCACHED_COMPONENT);
-    const meta = (objectName: string) => ({ name: objectName, namespace: c.namespace, labels });
+    const { labels, selector } = tier;
+    const meta = (objectName: string) => tier.metadata(objectName);
     const childOpts = { parent: this, dependsOn: [tier] };
 
     this.pool = {

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MCROUTER_PORT, SampleAppConfig } from "../lib/config";
 import { DATA_PATH_CHECK_SCRIPT } from "../lib/dataPathCheck";
-import { CACHE_CLIENT_LABEL, selectorLabels, standardLabels } from "../lib/labels";
+import { CACHE_CLIENT_LABEL } from "../lib/labels";
 import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/podSpec";
 import { TierNamespace } from "./tierNamespace";
 
@@ -31,9 +31,8 @@ export class SampleApp extends pulumi.ComponentResource {
       podSecurity: "restricted",
       allowDnsEgress: true,
     }, { parent: this });
-    const labels = standardLabels(SAMPLE_APP_COMPONENT);
-    const selector = selectorLabels(SAMPLE_APP_COMPONENT);
-    const meta = (objectName: string) => ({ name: objectName, namespace: c.namespace, labels });
+    const { labels, selector } = tier;
+    const meta = (objectName: string) => tier.metadata(objectName);
     const childOpts = { parent: this, dependsOn: [tier] };
     this.deploymentName = SAMPLE_APP_COMPONENT;
 

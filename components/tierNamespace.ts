@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PodSecurityLevel, podSecurityLabels, standardLabels } from "../lib/labels";
+import { PodSecurityLevel, podSecurityLabels, selectorLabels, standardLabels } from "../lib/labels";
 
 export interface TierNamespaceArgs {
   namespace: string;
@@ -18,6 +18,10 @@ export interface TierNamespaceArgs {
 export class TierNamespace extends pulumi.ComponentResource {
   public readonly namespace: string;
   public readonly serviceAccountName: string;
+  /** Labels of every object and pod of the tier. */
+  public readonly labels: Record<string, string>;
+  /** The subset of `labels` that selects the tier's pods. */
+  public readonly selector: Record<string, string>;
 
   constructor(name: string, args: TierNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("memcached-gke:cache:TierNamespace", name, {}, opts);
@@ -52,6 +56,13 @@ export class TierNamespace extends pulumi.ComponentResource {
     }
     this.namespace = args.namespace;
     this.serviceAccountName = args.component;
+    this.labels = labels;
+    this.selector = selectorLabels(args.component);
     this.registerOutputs({ namespace: this.namespace, serviceAccountName: this.serviceAccountName });
+  }
+
+  /** Metadata of an object of the tier: its name, the tier's namespace and labels. */
+  metadata(objectName: string) {
+    return { name: objectName, namespace: this.namespace, labels: this.labels };
   }
 }

@@ -316,6 +316,9 @@ function parseExistingCluster(raw: unknown, problems: string[]): ExistingCluster
   };
 }
 
+const namespaceName = (s: Section, fallback: string): string =>
+  s.string("namespace", fallback, DNS_LABEL, "is not a valid namespace name");
+
 function pinnedImage(s: Section, fallback: string): string {
   const image = s.string("image", fallback);
   if (!PINNED_IMAGE.test(image) || image.endsWith(":latest")) {
@@ -328,7 +331,7 @@ function parseMemcached(raw: unknown, problems: string[]): MemcachedConfig {
   const s = Section.of("memcached", raw, problems);
   const d = DEFAULTS.memcached;
   const config: MemcachedConfig = {
-    namespace: s.string("namespace", d.namespace, DNS_LABEL, "is not a valid namespace name"),
+    namespace: namespaceName(s, d.namespace),
     replicas: s.integer("replicas", d.replicas, 1, 256),
     memoryMb: s.integer("memoryMb", d.memoryMb, 1, 1 << 20),
     maxItemSizeMb: s.integer("maxItemSizeMb", d.maxItemSizeMb, 1, 1024),
@@ -354,7 +357,7 @@ function parseMcrouter(raw: unknown, problems: string[]): McrouterConfig {
   const s = Section.of("mcrouter", raw, problems);
   const d = DEFAULTS.mcrouter;
   const config: McrouterConfig = {
-    namespace: s.string("namespace", d.namespace, DNS_LABEL, "is not a valid namespace name"),
+    namespace: namespaceName(s, d.namespace),
     image: pinnedImage(s, d.image),
     numProxies: s.integer("numProxies", d.numProxies, 1, 64),
     serverTimeoutMs: s.integer("serverTimeoutMs", d.serverTimeoutMs, 1, 60000),
@@ -375,7 +378,7 @@ function parseSampleApp(raw: unknown, problems: string[]): SampleAppConfig {
   const s = Section.of("sampleApp", raw, problems);
   const d = DEFAULTS.sampleApp;
   return {
-    namespace: s.string("namespace", d.namespace, DNS_LABEL, "is not a valid namespace name"),
+    namespace: namespaceName(s, d.namespace),
     replicas: s.integer("replicas", d.replicas, 1, 1000),
     image: pinnedImage(s, d.image),
   };
