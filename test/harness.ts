@@ -52,13 +52,18 @@ export interface ProgramRun {
   one(type: string, name?: string): Recorded;
 }
 
-export async function runProgram(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
+/**
+ * Runs index.ts with the stack's config (plus `overrides`), recording every resource. `cloud` overrides
+ * what the mocked cloud computes, per resource type.
+ */
+export async function runProgram(stack: string, overrides: Record<string, unknown> = {},
+  cloud: Record<string, Record<string, unknown>> = {}): Promise<ProgramRun> {
   const resources: Recorded[] = [];
 
   await pulumi.runtime.setMocks({
     newResource(args) {
       resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-      return { id: `${args.name}-id`, state: { ...args.inputs, ...computedState(args.type, args.inputs) } };
+      return { id: `${args.name}-id`, state: { ...args.inputs, ...computedState(args.type, args.inputs), ...cloud[args.type] } };
     },
     call(args) {
       throw new Error(`unexpected provider function call ${args.token}`);

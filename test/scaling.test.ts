@@ -35,3 +35,29 @@ describe.each(["dev", "local"])("%s: memcached.replicas 3 -> 10", async (stack) 
     }
   });
 });
+
+describe("dev: cluster-level changes", async () => {
+  const before = await runProgram("dev");
+  const inputsOf = (run: typeof before, type: string) => run.byType(type).map((r) => r.inputs);
+
+  it("changes only the node pool when the machine type and node count change", async () => {
+    // 4 nodes x 2 proxies + 64 still fits the stack's -c 1024.
+    const after = await runProgram("dev", {
+      "memcached-gke:cluster": { ...(stackConfig("dev")["memcached-gke:cluster"] as object), machineType: "n2-standard-4", nodeCount: 4 },
+    });
+    expect(inputsOf(after, "gcp:container/nodePool:NodePool")[0]).toMatchObject({ nodeCount: 4, nodeConfig: { machineType: "n2-standard-4" } });
+    expect(inputsOf(after, "gcp:container/cluster:Cluster")).toEqual(inputsOf(before, "gcp:container/cluster:Cluster"));
+    expect(inputsOf(after, "pulumi:providers:kubernetes")).toEqual(inputsOf(before, "pulumi:providers:kubernetes"));
+  });
+
+  it("keeps the provider's cluster identity when the endpoint and CA change (rotation, upgrade)", async () => {
+    const rotated = await runProgram("dev", {}, {
+      "gcp:container/cluster:Cluster": { endpoint: "198.51.100.99", masterAuth: { clusterCaCertificate: "TkVXLUNB" } },
+    });
+    const [old, now] = [before, rotated].map((r) => r.one("pulumi:providers:kubernetes").inputs);
+    expect(now.kubeconfig.value).not.toBe(old.kubeconfig.value);
+    expect(now.kubeconfig.value).toContain("server: https://198.51.100.99");
+    // The provider diffs on clusterIdentifier, not on the kubeconfig: same identity, no replacement.
+    expect(now.clusterIdentifier).toBe(old.clusterIdentifier);
+  });
+});
