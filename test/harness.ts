@@ -48,6 +48,8 @@ function computedState(type: string, inputs: Record<string, any>): Record<string
 export interface ProgramRun {
   resources: Recorded[];
   outputs: Record<string, unknown>;
+  /** Names of the stack outputs that are secrets. */
+  secretOutputs: string[];
   byType(type: string): Recorded[];
   one(type: string, name?: string): Recorded;
 }
@@ -75,12 +77,17 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
   pulumi.runtime.setAllConfig(config, []);
   const program = await loadProgramAfresh();
   const outputs: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(program)) outputs[key] = await unwrap(value);
+  const secretOutputs: string[] = [];
+  for (const [key, value] of Object.entries(program)) {
+    outputs[key] = await unwrap(value);
+    if (pulumi.Output.isInstance(value) && await pulumi.isSecret(value)) secretOutputs.push(key);
+  }
   await waitForRPCs();
   const byType = (type: string) => resources.filter((r) => r.type === type);
   return {
     resources,
     outputs,
+    secretOutputs,
     byType,
     one(type: string, name?: string) {
       const matches = byType(type).filter((r) => name === undefined || r.name === name);

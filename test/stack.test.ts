@@ -110,6 +110,8 @@ describe("dev stack (GKE)", async () => {
       memcachedEndpoints: [0, 1, 2].map((i) => `memcached-${i}.memcached.memcached.svc.cluster.local:11211`),
       mcrouterPort: 5000,
     });
+    expect(run.secretOutputs).toEqual(["kubeconfig"]);
+    expect(run.outputs.kubeconfig).toContain("current-context: gke_my-gcp-project_us-central1-f_memcached-dev");
     expect(run.outputs.checkCommand).toBe(
       `kubectl exec -n cache-clients deploy/sample-app -- sh -c 'printf "set mykey 0 0 5\\r\\nhello\\r\\nget mykey\\r\\nquit\\r\\n" | nc -w 2 "$NODE_NAME" "$MCROUTER_PORT"'`);
   });

@@ -114,7 +114,8 @@ users:
   const common = [`--kubeconfig=${kubeconfig}`, "--bind-address=127.0.0.1", "--leader-elect=false"];
   run("kube-controller-manager", [...common, `--secure-port=${kcmPort}`,
     `--service-account-private-key-file=${join(dir, "pki/sa.key")}`, "--use-service-account-credentials=false",
-    "--controllers=*,-nodeipam,-service-lb-controller,-cloud-node-lifecycle"]);
+    // The API server's self-signed serving certificate: what the kube-root-ca.crt publisher hands out.
+    `--root-ca-file=${join(dir, "pki/apiserver.crt")}`]);
   run("kube-scheduler", [...common, `--secure-port=${schedPort}`]);
   run("kwok", [`--kubeconfig=${kubeconfig}`, `--config=${process.env.KWOK_STAGES}`,
     "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
