@@ -28,7 +28,9 @@ const mcrouter = new Mcrouter("mcrouter", {
   pool: memcached.pool,
   memcachedPodLabels: memcached.podLabels,
 }, opts);
-const app = new SampleApp("sample-app", { config: config.sampleApp }, { ...opts, dependsOn: [mcrouter, memcached] });
+// Created alongside the cache, not after it: the app's startup probe, not the creation order, is what
+// holds its pods back until the data path works.
+const app = new SampleApp("sample-app", { config: config.sampleApp }, opts);
 
 export const clusterName = gke?.clusterName;
 export const clusterLocation = gke?.location;
