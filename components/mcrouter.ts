@@ -100,7 +100,12 @@ export class Mcrouter extends pulumi.ComponentResource {
     }, { ...childOpts, dependsOn: [tier, configMap] });
 
     new k8s.core.v1.Service(`${name}-local`, {
-      metadata: meta(MCROUTER_COMPONENT),
+      metadata: {
+        ...meta(MCROUTER_COMPONENT),
+        // The provider would wait for endpoints and then 10 s more for them to "settle". The endpoints are
+        // the DaemonSet's pods, whose readiness `pulumi up` already waits for.
+        annotations: { "pulumi.com/skipAwait": "true" },
+      },
       spec: {
         selector,
         // Traffic stays on the client's node: the same mcrouter NODE_NAME:5000 reaches, by DNS.

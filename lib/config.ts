@@ -308,12 +308,20 @@ function parseCluster(stack: string, raw: unknown, problems: string[]): ClusterC
 function parseExistingCluster(raw: unknown, problems: string[]): ExistingClusterConfig {
   const s = Section.of("existingCluster", raw, problems);
   const d = DEFAULTS.existingCluster;
-  return {
+  const config: ExistingClusterConfig = {
     kubeconfig: s.string("kubeconfig", d.kubeconfig),
     context: s.string("context", d.context),
     nodeCount: s.integer("nodeCount", d.nodeCount, 1, 1000),
     renderYamlToDirectory: s.string("renderYamlToDirectory", d.renderYamlToDirectory),
   };
+  if (config.renderYamlToDirectory) {
+    for (const field of ["kubeconfig", "context"] as const) {
+      if (config[field]) {
+        s.fail(field, config[field], "cannot be combined with existingCluster.renderYamlToDirectory (rendering needs no cluster); remove one of them");
+      }
+    }
+  }
+  return config;
 }
 
 const namespaceName = (s: Section, fallback: string): string =>

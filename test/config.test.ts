@@ -58,6 +58,8 @@ describe("config validation", () => {
       ['cluster.releaseChannel: "NIGHTLY" is not one of RAPID, REGULAR, STABLE; pick one of them']],
     ["the default namespace", gke({ sampleApp: { namespace: "default" } }),
       ['namespace: "default" is not allowed; pick a dedicated namespace name']],
+    ["a kubeconfig next to rendering", { stack: "local", target: "existing", existingCluster: { kubeconfig: "/k", renderYamlToDirectory: "/out" } },
+      ['existingCluster.kubeconfig: "/k" cannot be combined with existingCluster.renderYamlToDirectory (rendering needs no cluster); remove one of them']],
     ["a structured key set as a string", gke({ mcrouter: "fast" }),
       ['mcrouter: expected an object, got "fast"; set its fields with `pulumi config set --path mcrouter.<field> <value>`']],
   ])("rejects %s, naming the key, the value and the fix", (_, raw, expected) => {

@@ -51,12 +51,15 @@ async function waitFor(what: string, timeoutMs: number, probe: () => boolean | P
   }
 }
 
+/** Set once we stop the processes ourselves: their exit codes on SIGTERM are then expected. */
+let stopping = false;
+
 function start(dir: string, name: string, args: string[]): ChildProcess {
   const logFd = openSync(join(dir, `${name}.log`), "a");
   const child = spawn(name, args, { stdio: ["ignore", logFd, logFd], detached: true });
   closeSync(logFd);
   child.unref();
-  child.on("exit", (code) => { if (code !== null && code !== 0) log(`${name} exited with ${code}; see ${join(dir, `${name}.log`)}`); });
+  child.on("exit", (code) => { if (!stopping && code !== null && code !== 0) log(`${name} exited with ${code}; see ${join(dir, `${name}.log`)}`); });
   return child;
 }
 
@@ -148,6 +151,7 @@ export async function stopControlPlane(dir: string): Promise<void> {
   const file = join(dir, STATE_FILE);
   if (!existsSync(file)) return;
   const { pids } = JSON.parse(readFileSync(file, "utf8")) as State;
+  stopping = true;
   const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
   for (const [name, pid] of Object.entries(pids).reverse()) {
     if (alive(pid)) { log(`stopping ${name} (${pid})`); process.kill(pid, "SIGTERM"); }
