@@ -59,7 +59,12 @@ export class Mcrouter extends pulumi.ComponentResource {
     }, childOpts);
 
     new k8s.apps.v1.DaemonSet(`${name}-ds`, {
-      metadata: meta(MCROUTER_COMPONENT),
+      metadata: {
+        ...meta(MCROUTER_COMPONENT),
+        // The image has no client to probe mcrouter's protocol with, so readiness and liveness both check
+        // that it accepts connections on its own port; nothing downstream is probed (K2).
+        annotations: { "kube-score/ignore": "pod-probes-identical" },
+      },
       spec: {
         selector: { matchLabels: selector },
         // hostPort: a new pod cannot start on a node until the old one is gone, so no surge.
@@ -77,7 +82,7 @@ export class Mcrouter extends pulumi.ComponentResource {
               command: ["mcrouter"],
               args: mcrouterArgs(c, MCROUTER_PORT),
               ports: [{ name: "mcrouter", containerPort: MCROUTER_PORT, hostPort: MCROUTER_PORT, protocol: "TCP" }],
-              resources: guaranteedResources(c.cpu, mebibytes(c.memoryMb)),
+              resources: guaranteedResources(c.cpu, mebibytes(c.memoryMb), "256Mi"),
               securityContext: containerSecurityContext(MCROUTER_IDS),
               readinessProbe: { tcpSocket: { port: "mcrouter" }, periodSeconds: 5, failureThreshold: 2 },
               livenessProbe: { tcpSocket: { port: "mcrouter" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },

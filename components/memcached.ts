@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MEMCACHED_PORT, MemcachedConfig } from "../lib/config";
-import { memcachedArgs } from "../lib/memcachedArgs";
+import { memcachedArgs, MEMCACHED_READINESS_COMMAND } from "../lib/memcachedArgs";
 import { memcachedEndpoints, MemcachedPool } from "../lib/mcrouterConfig";
 import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/podSpec";
 import { mebibytes, memcachedMemoryLimitMib } from "../lib/sizing";
@@ -84,9 +84,10 @@ export class Memcached extends pulumi.ComponentResource {
               image: c.image,
               args: memcachedArgs({ ...c, port: MEMCACHED_PORT }),
               ports: [{ name: "memcache", containerPort: MEMCACHED_PORT, protocol: "TCP" }],
-              resources: guaranteedResources(c.cpu, mebibytes(this.memoryLimitMib)),
+              resources: guaranteedResources(c.cpu, mebibytes(this.memoryLimitMib), "64Mi"),
               securityContext: containerSecurityContext(MEMCACHED_IDS),
-              readinessProbe: { tcpSocket: { port: "memcache" }, periodSeconds: 5, failureThreshold: 2 },
+              // Ready when memcached answers its protocol; alive while it accepts connections.
+              readinessProbe: { exec: { command: MEMCACHED_READINESS_COMMAND }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
               livenessProbe: { tcpSocket: { port: "memcache" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
             }],
           },

@@ -51,7 +51,7 @@ export class SampleApp extends pulumi.ComponentResource {
               name: "app",
               image: c.image,
               // Stands in for a real app: serves its own health endpoint and nothing else.
-              command: ["sh", "-c", `mkdir -p /tmp/www && echo ok > /tmp/www/healthz && exec httpd -f -p ${HEALTH_PORT} -h /tmp/www`],
+              command: ["sh", "-c", `mkdir -p /tmp/www && echo ok > /tmp/www/healthz && echo ok > /tmp/www/ready && exec httpd -f -p ${HEALTH_PORT} -h /tmp/www`],
               env: [
                 { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
                 // The node's IP needs no DNS: the choice for clients that cannot resolve node names.
@@ -59,7 +59,7 @@ export class SampleApp extends pulumi.ComponentResource {
                 { name: "MCROUTER_PORT", value: String(MCROUTER_PORT) },
               ],
               ports: [{ name: "http", containerPort: HEALTH_PORT, protocol: "TCP" }],
-              resources: guaranteedResources("50m", "32Mi"),
+              resources: guaranteedResources("50m", "32Mi", "64Mi"),
               securityContext: containerSecurityContext(SAMPLE_APP_IDS),
               // The data path is checked once, at start: a pod is Ready only after it stored and read a key
               // through its node's mcrouter. A later mcrouter restart does not unready running pods, whose
@@ -70,7 +70,7 @@ export class SampleApp extends pulumi.ComponentResource {
                 timeoutSeconds: 8,
                 failureThreshold: 60,
               },
-              readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 10 },
+              readinessProbe: { httpGet: { path: "/ready", port: "http" }, periodSeconds: 10 },
               livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 20, failureThreshold: 3 },
               lifecycle: { preStop: { sleep: { seconds: 5 } } },
               volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],

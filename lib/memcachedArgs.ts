@@ -1,3 +1,13 @@
+import { MEMCACHED_PORT } from "./config";
+
+/**
+ * memcached's readiness check, run in its own container (the official alpine image has busybox sh and nc):
+ * it must answer `version` in its protocol, not merely accept the connection.
+ */
+export const MEMCACHED_READINESS_COMMAND = [
+  "sh", "-c", `printf 'version\\r\\nquit\\r\\n' | timeout 2 nc 127.0.0.1 ${MEMCACHED_PORT} | grep -q '^VERSION '`,
+];
+
 export interface MemcachedArgsInput {
   memoryMb: number;
   maxItemSizeMb: number;

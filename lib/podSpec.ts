@@ -29,9 +29,13 @@ export function podSecurityContext(ids: SecurityIds) {
   };
 }
 
-/** Guaranteed QoS: requests equal limits, so the pod is the last the kubelet evicts under pressure. */
-export function guaranteedResources(cpu: string, memory: string) {
-  return { requests: { cpu, memory }, limits: { cpu, memory } };
+/**
+ * Guaranteed QoS: requests equal limits, so the pod is the last the kubelet evicts under pressure.
+ * Ephemeral storage (logs, emptyDirs) is bounded too, so one pod cannot fill a node's disk.
+ */
+export function guaranteedResources(cpu: string, memory: string, ephemeralStorage: string) {
+  const amounts = { cpu, memory, "ephemeral-storage": ephemeralStorage };
+  return { requests: amounts, limits: { ...amounts } };
 }
 
 /** One pod per node where possible (K10). */

@@ -140,7 +140,8 @@ describe("prod stack (GKE)", async () => {
     const sts = run.one("kubernetes:apps/v1:StatefulSet").inputs;
     const container = sts.spec.template.spec.containers[0];
     expect(container.args).toEqual(["-m", "8192", "-I", "1m", "-c", "4096", "-t", "4", "-p", "11211", "-U", "0", "-o", "modern"]);
-    expect(container.resources).toEqual({ requests: { cpu: "1", memory: "8674Mi" }, limits: { cpu: "1", memory: "8674Mi" } });
+    const amounts = { cpu: "1", memory: "8674Mi", "ephemeral-storage": "64Mi" };
+    expect(container.resources).toEqual({ requests: amounts, limits: amounts });
   });
 
   it("runs 4 mcrouter proxies per node", () => {

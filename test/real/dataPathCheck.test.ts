@@ -10,7 +10,7 @@ import { freePort, MemcachedProcess, startMemcached } from "../support/memcached
 import { stackArtifacts } from "../support/stackArtifacts";
 
 const BUSYBOX = process.env.BUSYBOX_BIN ?? "/bin/busybox";
-const APPLETS = ["sh", "nc", "timeout", "tr", "cat", "printf", "echo", "[", "test"];
+const APPLETS = ["sh", "nc", "timeout", "tr", "cat", "printf", "echo", "[", "test", "grep"];
 
 /** A PATH holding only busybox applets, like the busybox image. */
 let appletDir: string;
@@ -18,10 +18,14 @@ let appletDir: string;
 interface ProbeResult { code: number; stderr: string; seconds: number }
 
 function runProbe(script: string, port: number): Promise<ProbeResult> {
+  return runShell(script, { NODE_NAME: "127.0.0.1", MCROUTER_PORT: String(port), HOSTNAME: "sample-app-test" });
+}
+
+function runShell(script: string, env: Record<string, string>): Promise<ProbeResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     execFile(join(appletDir, "sh"), ["-c", script], {
-      env: { PATH: appletDir, NODE_NAME: "127.0.0.1", MCROUTER_PORT: String(port), HOSTNAME: "sample-app-test" },
+      env: { PATH: appletDir, ...env },
       timeout: 30_000,
     }, (error, _stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stderr, seconds: (Date.now() - started) / 1000 });
@@ -51,22 +55,52 @@ async function fakeServer(reply: (request: string) => string | undefined): Promi
   return { port, close: () => { sockets.forEach((s) => s.destroy()); server.close(); } };
 }
 
+let script: string;
+let readinessScript: string;
+let memcached: MemcachedProcess;
+
+beforeAll(async () => {
+  appletDir = mkdtempSync(join(tmpdir(), "busybox-"));
+  for (const applet of APPLETS) symlinkSync(BUSYBOX, join(appletDir, applet));
+  const artifacts = await stackArtifacts("dev");
+  script = artifacts.dataPathScript;
+  readinessScript = artifacts.memcachedReadinessScript;
+  memcached = await startMemcached(artifacts.memcachedArgs);
+});
+afterAll(async () => {
+  await memcached?.stop();
+  rmSync(appletDir, { recursive: true, force: true });
+});
+
+describe("memcached readiness probe (busybox sh + nc, as in the alpine image)", () => {
+  /** The probe targets the container's own port; the test server's port stands in for it. */
+  const onPort = (port: number) => readinessScript.replace(" 11211 ", ` ${port} `);
+
+  it("targets memcached's port", () => {
+    expect(readinessScript).toContain("nc 127.0.0.1 11211 ");
+  });
+
+  it("passes when memcached answers its protocol", async () => {
+    expect((await runShell(onPort(memcached.port), {})).code).toBe(0);
+  });
+
+  it("fails when nothing listens", async () => {
+    expect((await runShell(onPort(await freePort()), {})).code).not.toBe(0);
+  });
+
+  it("fails within its time bound when the port accepts but nothing answers", async () => {
+    const server = await fakeServer(() => undefined);
+    try {
+      const result = await runShell(onPort(server.port), {});
+      expect(result.code).not.toBe(0);
+      expect(result.seconds).toBeLessThan(3);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe("sample app data-path probe (busybox sh + nc)", () => {
-  let script: string;
-  let memcached: MemcachedProcess;
-
-  beforeAll(async () => {
-    appletDir = mkdtempSync(join(tmpdir(), "busybox-"));
-    for (const applet of APPLETS) symlinkSync(BUSYBOX, join(appletDir, applet));
-    const artifacts = await stackArtifacts("dev");
-    script = artifacts.dataPathScript;
-    memcached = await startMemcached(artifacts.memcachedArgs);
-  });
-  afterAll(async () => {
-    await memcached?.stop();
-    rmSync(appletDir, { recursive: true, force: true });
-  });
-
   it("stores and reads back a unique key on a live server", async () => {
     const before = Number((await memcached.stats()).cmd_set);
     const result = await runProbe(script, memcached.port);

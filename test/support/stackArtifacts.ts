@@ -9,6 +9,8 @@ export interface StackArtifacts {
   memcachedArgs: string[];
   memoryLimitMib: number;
   dataPathScript: string;
+  /** The memcached container's readiness command (sh -c <script>). */
+  memcachedReadinessScript: string;
   endpoints: string[];
 }
 
@@ -34,6 +36,7 @@ async function load(stack: string): Promise<StackArtifacts> {
     memcachedArgs: memcached.args,
     memoryLimitMib: Number(limit.slice(0, -2)),
     dataPathScript: script,
+    memcachedReadinessScript: memcached.readinessProbe.exec.command[2],
     endpoints: run.outputs.memcachedEndpoints as string[],
   };
 }
