@@ -137,6 +137,13 @@ users:
     },
   }));
   kubectl(kubeconfig, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: nodes }));
+  // What an e2-standard-2 GKE node offers. kwok's default (1k CPUs, 1Ti, no ephemeral storage) would leave
+  // every pod that bounds its ephemeral storage Pending.
+  const resources = { cpu: "1930m", memory: "6055Mi", "ephemeral-storage": "47Gi", pods: "110" };
+  for (const name of NODE_NAMES) {
+    kubectl(kubeconfig, ["patch", "node", name, "--subresource=status", "--type=merge", "-p",
+      JSON.stringify({ status: { capacity: { ...resources, cpu: "2", memory: "8Gi" }, allocatable: resources } })]);
+  }
   await waitFor("3 Ready nodes", 120_000, () => {
     const list = JSON.parse(kubectl(kubeconfig, ["get", "nodes", "-o", "json"]));
     return list.items.filter((n: any) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")).length === NODE_NAMES.length;

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { kubectl, startControlPlane, stopControlPlane } from "./controlPlane";
 import { openStack, PROJECT } from "./pulumiStack";
 
+const WATCHDOG_MINUTES = 15;
 const KEEP_DIR = join(process.env.XDG_STATE_HOME ?? join(process.env.HOME ?? tmpdir(), ".local", "state"), "memcached-gke-e2e");
 
 const results = { passed: 0, failed: 0 };
@@ -186,6 +187,16 @@ async function main(): Promise<void> {
   const stop = () => stopControlPlane(stateDir).finally(() => rmSync(stateDir, { recursive: true, force: true }));
   process.once("SIGINT", () => void stop().then(() => process.exit(130)));
   process.once("SIGTERM", () => void stop().then(() => process.exit(143)));
+  // A bounded run: whatever hangs (a pod that never becomes Ready makes the provider wait 10 minutes per
+  // resource), the harness reports it, cleans up and exits.
+  const watchdog = setTimeout(() => {
+    check("e2e run completed", false, `still running after ${WATCHDOG_MINUTES} minutes; logs in ${stateDir}`);
+    void stopControlPlane(stateDir).finally(() => {
+      if (report) writeFileSync(report, `${results.passed} ${results.failed}\n`);
+      console.log(`[e2e] ${results.passed} passed, ${results.failed} failed`);
+      process.exit(1);
+    });
+  }, WATCHDOG_MINUTES * 60_000);
   try {
     await fullRun(stateDir);
   } catch (e) {
@@ -197,6 +208,7 @@ async function main(): Promise<void> {
     if (report) writeFileSync(report, `${results.passed} ${results.failed}\n`);
     console.log(`[e2e] ${results.passed} passed, ${results.failed} failed`);
     process.exitCode = results.failed === 0 ? 0 : 1;
+    clearTimeout(watchdog);
   }
 }
 
