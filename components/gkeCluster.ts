@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, MCROUTER_PORT } from "../lib/config";
 import { KUBERNETES_PROVIDER_OPTIONS } from "../lib/kubernetesProvider";
-import { kubeconfigYaml, nodePoolShape, nodeServiceAccountId, NODE_SERVICE_ACCOUNT_ROLES } from "../lib/gke";
+import { gkeContextName, kubeconfigYaml, nodePoolShape, nodeServiceAccountId, NODE_SERVICE_ACCOUNT_ROLES } from "../lib/gke";
 
 export interface GkeClusterArgs {
   project: string;
@@ -132,15 +132,18 @@ export class GkeCluster extends pulumi.ComponentResource {
     this.location = c.location;
     this.nodeCount = c.nodeCount;
     this.nodeServiceAccountEmail = nodeSa.email;
-    this.kubeconfig = pulumi.secret(
-      pulumi.all([gkeCluster.name, gkeCluster.endpoint, gkeCluster.masterAuth.clusterCaCertificate])
-        .apply(([clusterName, endpoint, caCert]) => kubeconfigYaml({ project, location: c.location, clusterName, endpoint, caCert })),
-    );
+    this.kubeconfig = pulumi.secret(kubeconfigYaml({
+      project,
+      location: c.location,
+      clusterName: c.name,
+      endpoint: gkeCluster.endpoint,
+      caCert: gkeCluster.masterAuth.clusterCaCertificate,
+    }));
     this.provider = new k8s.Provider(`${name}-k8s`, {
       kubeconfig: this.kubeconfig,
       // The identity of the cluster, not of its credentials: a new endpoint or CA (rotation, upgrade) then
       // updates the provider in place instead of replacing it and every object deployed through it.
-      clusterIdentifier: `gke_${project}_${c.location}_${c.name}`,
+      clusterIdentifier: gkeContextName(project, c.location, c.name),
       ...KUBERNETES_PROVIDER_OPTIONS,
     }, { parent: this, dependsOn: [nodePool] });
 

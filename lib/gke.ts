@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "./config";
 
 /**
@@ -33,14 +34,18 @@ export interface KubeconfigInputs {
   project: string;
   location: string;
   clusterName: string;
-  endpoint: string;
-  caCert: string;
+  endpoint: pulumi.Input<string>;
+  caCert: pulumi.Input<string>;
 }
 
+/** kubectl's name for a GKE cluster's context, also the provider's stable cluster identity. */
+export const gkeContextName = (project: string, location: string, clusterName: string): string =>
+  `gke_${project}_${location}_${clusterName}`;
+
 /** A kubeconfig that authenticates with gke-gcloud-auth-plugin: no static credential is stored. */
-export function kubeconfigYaml(k: KubeconfigInputs): string {
-  const context = `gke_${k.project}_${k.location}_${k.clusterName}`;
-  return `apiVersion: v1
+export function kubeconfigYaml(k: KubeconfigInputs): pulumi.Output<string> {
+  const context = gkeContextName(k.project, k.location, k.clusterName);
+  return pulumi.interpolate`apiVersion: v1
 kind: Config
 clusters:
 - name: ${context}

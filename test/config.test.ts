@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { ConfigErrors, DEFAULTS, parseStackConfig, RawConfig, requiredMemcachedConnections } from "../lib/config";
-import { ROOT, runProgram } from "./harness";
+import { ProgramFailure, ROOT, runProgram } from "./harness";
 
 const gke = (extra: Partial<RawConfig> = {}): RawConfig => ({
   stack: "dev",
@@ -98,7 +98,11 @@ describe("config validation", () => {
   });
 
   it("fails the program before any resource exists", async () => {
-    const run = runProgram("dev", { "memcached-gke:memcached": { replicas: 0, maxItemSizeMb: 600 } });
-    await expect(run).rejects.toThrow(/invalid stack configuration \(2 problems\):\n {2}- memcached\.replicas: 0 .*\n {2}- memcached\.maxItemSizeMb: 600 is more than half/);
+    const failure = await runProgram("dev", { "memcached-gke:memcached": { replicas: 0, maxItemSizeMb: 600 } }).then(
+      () => { throw new Error("the program accepted bad config"); },
+      (e: unknown) => e as ProgramFailure);
+    expect(failure).toBeInstanceOf(ProgramFailure);
+    expect(failure.message).toMatch(/invalid stack configuration \(2 problems\):\n {2}- memcached\.replicas: 0 .*\n {2}- memcached\.maxItemSizeMb: 600 is more than half/);
+    expect(failure.resources).toEqual([]);
   });
 });

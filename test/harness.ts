@@ -75,7 +75,13 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
   pulumi.runtime.setAllConfig(config, []);
-  const program = await loadProgramAfresh();
+  let program: Record<string, unknown>;
+  try {
+    program = await loadProgramAfresh();
+  } catch (e) {
+    await waitForRPCs();
+    throw new ProgramFailure(e as Error, resources);
+  }
   const outputs: Record<string, unknown> = {};
   const secretOutputs: string[] = [];
   for (const [key, value] of Object.entries(program)) {
@@ -95,6 +101,14 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
       return matches[0];
     },
   };
+}
+
+/** The program threw; `resources` is what it had registered by then. */
+export class ProgramFailure extends Error {
+  constructor(public readonly cause: Error, public readonly resources: Recorded[]) {
+    super(cause.message);
+    this.name = "ProgramFailure";
+  }
 }
 
 /** Runs index.ts again, as `pulumi up` would: under vitest, or in plain Node for the benchmarks. */

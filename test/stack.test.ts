@@ -129,11 +129,31 @@ describe("prod stack (GKE)", async () => {
       masterAuthorizedNetworksConfig: { cidrBlocks: [{ cidrBlock: "203.0.113.0/24", displayName: "admin" }] },
       maintenancePolicy: { dailyMaintenanceWindow: { startTime: "02:00" } },
     });
-    const pool = run.one("gcp:container/nodePool:NodePool").inputs;
-    expect(pool.nodeLocations).toEqual(["us-central1-a", "us-central1-b", "us-central1-c"]);
-    expect(pool.nodeCount).toBe(1);
-    expect(pool.nodeConfig.machineType).toBe("n2-highmem-2");
+    expect(run.one("gcp:container/nodePool:NodePool").inputs).toEqual({
+      project: "my-gcp-project",
+      cluster: "memcached-prod",
+      location: "us-central1",
+      nodeLocations: ["us-central1-a", "us-central1-b", "us-central1-c"],
+      nodeCount: 1,
+      management: { autoRepair: true, autoUpgrade: true },
+      upgradeSettings: { maxSurge: 1, maxUnavailable: 0 },
+      nodeConfig: {
+        machineType: "n2-highmem-2",
+        diskSizeGb: 50,
+        diskType: "pd-balanced",
+        imageType: "COS_CONTAINERD",
+        serviceAccount: "memcached-prod-nodes@my-gcp-project.iam.gserviceaccount.com",
+        oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+        workloadMetadataConfig: { mode: "GKE_METADATA" },
+        shieldedInstanceConfig: SHIELDED,
+        metadata: { "disable-legacy-endpoints": "true" },
+        labels: { "memcached-gke/pool": "cache" },
+      },
+    });
     expect(run.outputs.nodeCount).toBe(3);
+    expect(run.one("pulumi:providers:kubernetes").inputs.clusterIdentifier).toBe("gke_my-gcp-project_us-central1_memcached-prod");
+    expect(run.byType("gcp:projects/iAMMember:IAMMember").map((r) => r.inputs.role))
+      .toEqual(["roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"]);
   });
 
   it("sizes memcached for 8 GiB with a measured margin, requests equal to limits", () => {
