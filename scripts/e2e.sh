@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(bash scripts/build-tools.sh | tail -n 1)"
-export PATH="$bin:$PATH" E2E_TOOLS_BIN="$bin" KWOK_STAGES="$bin/kwok-stages.yaml"
+# scripts/bin: the engine's fallback runner for Node.js policy packs (no language host here).
+export PATH="$bin:$PWD/scripts/bin:$PATH" E2E_TOOLS_BIN="$bin" KWOK_STAGES="$bin/kwok-stages.yaml"
 exec npx tsx scripts/e2e/main.ts "$@"

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kubectl, startControlPlane, stopControlPlane } from "./controlPlane";
-import { openStack, PROJECT } from "./pulumiStack";
+import { openStack, PROJECT, ROOT } from "./pulumiStack";
 
 const WATCHDOG_MINUTES = 15;
 const KEEP_DIR = join(process.env.XDG_STATE_HOME ?? join(process.env.HOME ?? tmpdir(), ".local", "state"), "memcached-gke-e2e");
@@ -123,9 +123,14 @@ async function fullRun(stateDir: string): Promise<void> {
   const memcached = json(cp.kubeconfig, ["get", "pods", "-n", "memcached", "-l", "app.kubernetes.io/name=memcached"]).items;
   check("10 memcached pods Ready", memcached.length === 10 && memcached.every(ready), `${memcached.filter(ready).length}/${memcached.length}`);
 
-  const preview = await stack.preview(quiet);
+  // `pulumi preview --policy-pack policy`: the hardening rules run in the engine against the real stack;
+  // a mandatory violation would fail the preview.
+  const preview = await stack.preview({ ...quiet, policyPacks: [join(ROOT, "policy")] });
   const pending = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
   check("preview of the unchanged stack reports no changes", pending.length === 0, JSON.stringify(preview.changeSummary));
+  const policyRan = /memcached-gke-hardening/.test(preview.stdout + preview.stderr);
+  check("preview ran the policy pack with no violation", policyRan && !/mandatory/.test(preview.stdout),
+    policyRan ? "memcached-gke-hardening passed" : "the policy pack did not run");
 
   const [, destroySeconds] = await timedPulumi("pulumi destroy", (o) => stack.destroy(o));
   const leftovers = ["memcached", "mcrouter", "cache-clients"].flatMap((ns) =>
