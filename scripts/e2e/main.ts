@@ -99,6 +99,34 @@ async function kubectlBaseline(stateDir: string, kubeconfig: string): Promise<nu
   return seconds;
 }
 
+/**
+ * The policy pack must also block: a deliberately bad workload (memcached on a hostPort, a `latest` image),
+ * rendered without a cluster, fails `pulumi preview --policy-pack policy` with those rules' messages.
+ */
+async function policyBlocksBadResources(stateDir: string): Promise<void> {
+  const bad = async () => {
+    const k8s: typeof import("@pulumi/kubernetes") = require("@pulumi/kubernetes");
+    const provider = new k8s.Provider("render", { renderYamlToDirectory: join(stateDir, "bad-rendered") });
+    new k8s.apps.v1.Deployment("bad", {
+      metadata: { namespace: "bad", labels: { "app.kubernetes.io/name": "memcached" } },
+      spec: {
+        selector: { matchLabels: { app: "bad" } },
+        template: {
+          metadata: { labels: { app: "bad" } },
+          spec: { containers: [{ name: "memcached", image: "memcached:latest", ports: [{ containerPort: 11211, hostPort: 11211 }] }] },
+        },
+      },
+    }, { provider });
+  };
+  const stack = await openStack(stateDir, "bad", undefined, bad);
+  const output = await stack.preview({ ...quiet, policyPacks: [join(ROOT, "policy")] }).then(
+    (r) => r.stdout, (e: Error) => e.message);
+  const reported = ["K8:", "K9:"].filter((rule) => output.includes(rule));
+  check("the policy pack blocks a bad workload in the engine (K8 hostPort, K9 latest)", reported.length === 2 && /mandatory/.test(output),
+    reported.length ? `reported ${reported.join(" ")}` : output.slice(0, 300));
+  await stack.workspace.removeStack("bad", { force: true });
+}
+
 const NAMESPACED_KINDS = "statefulsets,daemonsets,deployments,replicasets,pods,services,configmaps,serviceaccounts,poddisruptionbudgets,networkpolicies";
 
 async function fullRun(stateDir: string): Promise<void> {
@@ -145,6 +173,7 @@ async function fullRun(stateDir: string): Promise<void> {
 
   // After the destroy: the copy needs the nodes' hostPort 5000, which the stack's mcrouters held.
   const baseline = await kubectlBaseline(stateDir, cp.kubeconfig);
+  await policyBlocksBadResources(stateDir);
   const ratio = firstUp / baseline;
   console.log(`[e2e] wall times: first pulumi up ${firstUp.toFixed(1)} s, kubectl apply + rollout status ${baseline.toFixed(1)} s ` +
     `(ratio ${ratio.toFixed(2)}, target <= 1.2), pulumi destroy ${destroySeconds.toFixed(1)} s`);

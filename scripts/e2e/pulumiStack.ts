@@ -15,14 +15,18 @@ async function program(): Promise<Record<string, unknown>> {
   return require(join(ROOT, "index"));
 }
 
-/** The committed local stack's config, in a copy of the project files (config set here never touches them). */
-export async function openStack(stateDir: string, stackName: string, kubeconfig?: string): Promise<Stack> {
+/**
+ * The committed local stack's config, in a copy of the project files (config set here never touches them).
+ * `inlineProgram` replaces the project's program (for deliberately broken fixtures).
+ */
+export async function openStack(stateDir: string, stackName: string, kubeconfig?: string,
+  inlineProgram: () => Promise<Record<string, unknown> | void> = program): Promise<Stack> {
   const workDir = join(stateDir, `project-${stackName}`);
   mkdirSync(workDir, { recursive: true });
   mkdirSync(join(stateDir, "backend"), { recursive: true });
   copyFileSync(join(ROOT, "Pulumi.yaml"), join(workDir, "Pulumi.yaml"));
   copyFileSync(join(ROOT, "Pulumi.local.yaml"), join(workDir, `Pulumi.${stackName}.yaml`));
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName, projectName: PROJECT, program }, {
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName, projectName: PROJECT, program: inlineProgram }, {
     workDir,
     envVars: {
       PULUMI_BACKEND_URL: `file://${join(stateDir, "backend")}`,
