@@ -80,7 +80,7 @@ export class GkeCluster extends pulumi.ComponentResource {
       parent: this,
       dependsOn: [containerApi],
       // Settings of the removed default pool: changing them would replace the whole cluster for nothing.
-      ignoreChanges: ["nodeConfig", "initialNodeCount", "nodePool"],
+      ignoreChanges: ["nodeConfig", "initialNodeCount", "nodePools"],
     });
 
     const nodePool = new gcp.container.NodePool(`${name}-pool`, {

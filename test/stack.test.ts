@@ -6,6 +6,31 @@ import { runProgram } from "./harness";
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SHIELDED = { enableSecureBoot: true, enableIntegrityMonitoring: true };
 
+/** The exact node pool inputs of a committed GKE stack; only these values differ between stacks. */
+function expectedNodePool(p: { stack: string; location: string; nodeLocations?: string[]; nodeCount: number; machineType: string; diskSizeGb: number }) {
+  return {
+    project: "my-gcp-project",
+    cluster: `memcached-${p.stack}`,
+    location: p.location,
+    ...(p.nodeLocations ? { nodeLocations: p.nodeLocations } : {}),
+    nodeCount: p.nodeCount,
+    management: { autoRepair: true, autoUpgrade: true },
+    upgradeSettings: { maxSurge: 1, maxUnavailable: 0 },
+    nodeConfig: {
+      machineType: p.machineType,
+      diskSizeGb: p.diskSizeGb,
+      diskType: "pd-balanced",
+      imageType: "COS_CONTAINERD",
+      serviceAccount: `memcached-${p.stack}-nodes@my-gcp-project.iam.gserviceaccount.com`,
+      oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+      workloadMetadataConfig: { mode: "GKE_METADATA" },
+      shieldedInstanceConfig: SHIELDED,
+      metadata: { "disable-legacy-endpoints": "true" },
+      labels: { "memcached-gke/pool": "cache" },
+    },
+  };
+}
+
 describe("dev stack (GKE)", async () => {
   const run = await runProgram("dev");
 
@@ -37,26 +62,7 @@ describe("dev stack (GKE)", async () => {
 
   it("runs 3 nodes in one managed, shielded COS pool on the dedicated service account", () => {
     const pool = run.one("gcp:container/nodePool:NodePool").inputs;
-    expect(pool).toEqual({
-      project: "my-gcp-project",
-      cluster: "memcached-dev",
-      location: "us-central1-f",
-      nodeCount: 3,
-      management: { autoRepair: true, autoUpgrade: true },
-      upgradeSettings: { maxSurge: 1, maxUnavailable: 0 },
-      nodeConfig: {
-        machineType: "e2-standard-2",
-        diskSizeGb: 30,
-        diskType: "pd-balanced",
-        imageType: "COS_CONTAINERD",
-        serviceAccount: "memcached-dev-nodes@my-gcp-project.iam.gserviceaccount.com",
-        oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
-        workloadMetadataConfig: { mode: "GKE_METADATA" },
-        shieldedInstanceConfig: SHIELDED,
-        metadata: { "disable-legacy-endpoints": "true" },
-        labels: { "memcached-gke/pool": "cache" },
-      },
-    });
+    expect(pool).toEqual(expectedNodePool({ stack: "dev", location: "us-central1-f", nodeCount: 3, machineType: "e2-standard-2", diskSizeGb: 30 }));
   });
 
   it("gives nodes a service account with only the node roles", () => {
@@ -129,27 +135,10 @@ describe("prod stack (GKE)", async () => {
       masterAuthorizedNetworksConfig: { cidrBlocks: [{ cidrBlock: "203.0.113.0/24", displayName: "admin" }] },
       maintenancePolicy: { dailyMaintenanceWindow: { startTime: "02:00" } },
     });
-    expect(run.one("gcp:container/nodePool:NodePool").inputs).toEqual({
-      project: "my-gcp-project",
-      cluster: "memcached-prod",
-      location: "us-central1",
-      nodeLocations: ["us-central1-a", "us-central1-b", "us-central1-c"],
-      nodeCount: 1,
-      management: { autoRepair: true, autoUpgrade: true },
-      upgradeSettings: { maxSurge: 1, maxUnavailable: 0 },
-      nodeConfig: {
-        machineType: "n2-highmem-2",
-        diskSizeGb: 50,
-        diskType: "pd-balanced",
-        imageType: "COS_CONTAINERD",
-        serviceAccount: "memcached-prod-nodes@my-gcp-project.iam.gserviceaccount.com",
-        oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
-        workloadMetadataConfig: { mode: "GKE_METADATA" },
-        shieldedInstanceConfig: SHIELDED,
-        metadata: { "disable-legacy-endpoints": "true" },
-        labels: { "memcached-gke/pool": "cache" },
-      },
-    });
+    expect(run.one("gcp:container/nodePool:NodePool").inputs).toEqual(expectedNodePool({
+      stack: "prod", location: "us-central1", nodeLocations: ["us-central1-a", "us-central1-b", "us-central1-c"],
+      nodeCount: 1, machineType: "n2-highmem-2", diskSizeGb: 50,
+    }));
     expect(run.outputs.nodeCount).toBe(3);
     expect(run.one("pulumi:providers:kubernetes").inputs.clusterIdentifier).toBe("gke_my-gcp-project_us-central1_memcached-prod");
     expect(run.byType("gcp:projects/iAMMember:IAMMember").map((r) => r.inputs.role))
