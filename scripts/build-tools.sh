@@ -7,6 +7,10 @@
 set -euo pipefail
 
 PULUMI_VERSION=3.255.0            # pkg/v3 tag whose module zip the Go proxy serves
+# The Node.js language host became a module of its own after sdk v3.68.0, and the proxy does not serve that
+# module; v3.68.0 is the newest release that ships it inside the sdk module. It speaks the older language
+# protocol, which the CLI still accepts (it falls back on Unimplemented), but it cannot run policy packs.
+LANGUAGE_HOST_SDK_VERSION=3.68.0
 K8S_PROVIDER_VERSION=4.25.0       # must equal package.json's @pulumi/kubernetes
 K8S_PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199   # the v4.25.0 tag commit (provider/v4 has no tags)
 KUBERNETES_VERSION=1.34.4
@@ -17,7 +21,7 @@ KWOK_VERSION=0.8.0
 KUBE_SCORE_VERSION=1.20.0
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-key="pulumi-${PULUMI_VERSION}_k8sprov-${K8S_PROVIDER_VERSION}_kube-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_kube-score-${KUBE_SCORE_VERSION}"
+key="pulumi-${PULUMI_VERSION}_nodejs-host-${LANGUAGE_HOST_SDK_VERSION}_k8sprov-${K8S_PROVIDER_VERSION}_kube-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_kube-score-${KUBE_SCORE_VERSION}"
 bin="${MEMCACHED_GKE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/memcached-gke/tools}/$key/bin"
 mkdir -p "$bin"
 work="$(mktemp -d)"
@@ -54,6 +58,20 @@ MOD
    go build -tags osusergo,grpcnotrace -trimpath \
      -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
      -o "$bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
+}
+
+build_language_host() {
+  # Kept in its own directory: on PATH for `pulumi up`/`preview`/`destroy` of a project, off PATH where
+  # the engine must use its fallback runner for a policy pack.
+  [ -x "$bin/nodejs-host/pulumi-language-nodejs" ] && return
+  log "pulumi-language-nodejs (sdk v$LANGUAGE_HOST_SDK_VERSION)"
+  local d="$work/langhost"; new_module "$d" tools/langhost
+  printf 'require github.com/pulumi/pulumi/sdk/v3 v%s\nreplace golang.org/x/text => golang.org/x/text v0.3.6\n' "$LANGUAGE_HOST_SDK_VERSION" >> "$d/go.mod"
+  printf 'package tools\nimport _ "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"\n' > "$d/tools.go"
+  mkdir -p "$bin/nodejs-host"
+  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
+   go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGUAGE_HOST_SDK_VERSION" \
+     -o "$bin/nodejs-host/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
 }
 
 build_k8s_provider() {
@@ -128,7 +146,7 @@ build_kube_score() {
 }
 
 t_all=$SECONDS
-for step in build_k8s_provider build_pulumi build_etcd build_kwok build_kube_score build_kubernetes; do
+for step in build_k8s_provider build_pulumi build_language_host build_etcd build_kwok build_kube_score build_kubernetes; do
   timed "$step"
 done
 log "all tools ready in $((SECONDS - t_all))s"

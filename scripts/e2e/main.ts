@@ -3,13 +3,13 @@
 //   npm run e2e              up, scale 3 -> 10, preview, kubectl comparison, destroy; stops everything
 //   npm run e2e -- --keep    leaves the control plane running with the stack deployed, prints how to use it
 //   npm run e2e -- --down    destroys that stack and stops that control plane
-// The program runs in this process through Pulumi's Automation API (inline program + `pulumi up --client`):
-// the Node.js language host binary cannot be built here (see README), the engine and provider are real.
+// `pulumi up`, `preview` and `destroy` of the local stack are the real CLI with the Go-built Node.js language
+// host; the policy pack and deliberately broken fixtures go through the Automation API (see pulumiStack.ts).
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kubectl, startControlPlane, stopControlPlane } from "./controlPlane";
-import { openStack, PROJECT, ROOT } from "./pulumiStack";
+import { openStack, prepareProject, PROJECT, pulumiCli, pulumiEnv, ROOT } from "./pulumiStack";
 
 const WATCHDOG_MINUTES = 15;
 const KEEP_DIR = join(process.env.XDG_STATE_HOME ?? join(process.env.HOME ?? tmpdir(), ".local", "state"), "memcached-gke-e2e");
@@ -29,18 +29,28 @@ async function timed<T>(what: string, action: () => Promise<T>): Promise<[T, num
   return [result, seconds];
 }
 
-/**
- * Runs a Pulumi command through the Automation API and returns the wall time of the CLI command itself:
- * until its last line of output ("Duration: …"), not counting the `pulumi stack output` and
- * `pulumi stack history` calls the Automation API makes after it.
- */
-async function timedPulumi<T>(what: string, command: (opts: { onOutput: (s: string) => void }) => Promise<T>): Promise<[T, number]> {
-  const t0 = Date.now();
-  let last = t0;
-  const result = await command({ onOutput: (s) => { last = Date.now(); if (process.env.E2E_VERBOSE) process.stdout.write(s); } });
-  const seconds = (last - t0) / 1000;
-  log(`${what}: ${seconds.toFixed(1)} s (Automation API call in all: ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  return [result, seconds];
+type Cli = ReturnType<typeof pulumiCli>;
+
+/** A real CLI command, timed: its wall time from start to exit. */
+async function timedCli(cli: Cli, what: string, args: string[]) {
+  const result = await cli(args);
+  log(`${what}: ${result.seconds.toFixed(1)} s`);
+  return result;
+}
+
+/** The local stack of a project directory, through the real CLI, pointed at the control plane. */
+async function initLocalStack(stateDir: string, kubeconfig: string): Promise<Cli> {
+  const cli = pulumiCli(prepareProject(stateDir, "local"), stateDir, kubeconfig);
+  await cli(["stack", "init", "local"]);
+  await cli(["config", "set", "--path", `${PROJECT}:existingCluster.kubeconfig`, kubeconfig]);
+  await cli(["config", "set", "--path", `${PROJECT}:existingCluster.context`, "kwok"]);
+  return cli;
+}
+
+/** `pulumi preview --json`: the operations it plans, counted. */
+async function plannedChanges(cli: Cli): Promise<Record<string, number>> {
+  const { stdout } = await cli(["preview", "--json"]);
+  return JSON.parse(stdout).changeSummary ?? {};
 }
 
 const quiet = { onOutput: (s: string) => { if (process.env.E2E_VERBOSE) process.stdout.write(s); } };
@@ -131,18 +141,19 @@ const NAMESPACED_KINDS = "statefulsets,daemonsets,deployments,replicasets,pods,s
 
 async function fullRun(stateDir: string): Promise<void> {
   const cp = await startControlPlane(stateDir);
-  const stack = await openStack(stateDir, "local", cp.kubeconfig);
+  const cli = await initLocalStack(stateDir, cp.kubeconfig);
 
-  const [, firstUp] = await timedPulumi("pulumi up (first)", (o) => stack.up(o));
+  const { seconds: firstUp } = await timedCli(cli, "pulumi up (first)", ["up", "--yes", "--skip-preview"]);
   checkDeployed(cp.kubeconfig, cp.nodes, 3);
   const stsUid = uid(json(cp.kubeconfig, ["get", "statefulset", "memcached", "-n", "memcached"]));
   const cmUid = uid(json(cp.kubeconfig, ["get", "configmap", "mcrouter-config", "-n", "mcrouter"]));
   const mcrouterPods = mcrouterPodUids(cp.kubeconfig);
 
-  await stack.setConfig(`${PROJECT}:memcached.replicas`, { value: "10" }, true);
-  const [scaled] = await timedPulumi("pulumi up (memcached.replicas 3 -> 10)", (o) => stack.up(o));
-  const changes = scaled.summary.resourceChanges ?? {};
-  check("scaling replaces nothing", !changes.replace && !changes.create && !changes.delete, JSON.stringify(changes));
+  await cli(["config", "set", "--path", `${PROJECT}:memcached.replicas`, "10"]);
+  const planned = await plannedChanges(cli);
+  check("scaling plans no replacement, creation or deletion", !planned.replace && !planned.create && !planned.delete
+    && planned.update === 2, JSON.stringify(planned));
+  await timedCli(cli, "pulumi up (memcached.replicas 3 -> 10)", ["up", "--yes", "--skip-preview"]);
   check("StatefulSet kept its UID (updated in place)", uid(json(cp.kubeconfig, ["get", "statefulset", "memcached", "-n", "memcached"])) === stsUid);
   check("mcrouter ConfigMap kept its UID (updated in place)", uid(json(cp.kubeconfig, ["get", "configmap", "mcrouter-config", "-n", "mcrouter"])) === cmUid);
   check("mcrouter pods kept their UIDs (not restarted)", mcrouterPodUids(cp.kubeconfig) === mcrouterPods);
@@ -151,25 +162,25 @@ async function fullRun(stateDir: string): Promise<void> {
   const memcached = json(cp.kubeconfig, ["get", "pods", "-n", "memcached", "-l", "app.kubernetes.io/name=memcached"]).items;
   check("10 memcached pods Ready", memcached.length === 10 && memcached.every(ready), `${memcached.filter(ready).length}/${memcached.length}`);
 
-  // `pulumi preview --policy-pack policy`: the hardening rules run in the engine against the real stack;
-  // a mandatory violation would fail the preview.
-  const preview = await stack.preview({ ...quiet, policyPacks: [join(ROOT, "policy")] });
-  const pending = Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n > 0);
-  check("preview of the unchanged stack reports no changes", pending.length === 0, JSON.stringify(preview.changeSummary));
-  const policyRan = /memcached-gke-hardening/.test(preview.stdout + preview.stderr);
-  check("preview ran the policy pack with no violation", policyRan && !/mandatory/.test(preview.stdout),
+  const unchanged = await plannedChanges(cli);
+  const pending = Object.entries(unchanged).filter(([op, n]) => op !== "same" && n > 0);
+  check("preview of the unchanged stack reports no changes", pending.length === 0, JSON.stringify(unchanged));
+  // `pulumi preview --policy-pack policy` on the same stack: the hardening rules in the engine.
+  const policyPreview = await (await openStack(stateDir, "local", cp.kubeconfig)).preview({ ...quiet, policyPacks: [join(ROOT, "policy")] });
+  const policyRan = /memcached-gke-hardening/.test(policyPreview.stdout);
+  check("preview with the policy pack passes", policyRan && !/mandatory/.test(policyPreview.stdout),
     policyRan ? "memcached-gke-hardening passed" : "the policy pack did not run");
 
-  const [, destroySeconds] = await timedPulumi("pulumi destroy", (o) => stack.destroy(o));
+  const { seconds: destroySeconds } = await timedCli(cli, "pulumi destroy", ["destroy", "--yes", "--skip-preview"]);
   const leftovers = ["memcached", "mcrouter", "cache-clients"].flatMap((ns) =>
     kubectl(cp.kubeconfig, ["get", NAMESPACED_KINDS, "-n", ns, "-o", "name", "--ignore-not-found"]).split("\n").filter((l) => l && !l.endsWith("/kube-root-ca.crt") && !l.endsWith("/default")));
   const namespaces = json(cp.kubeconfig, ["get", "namespaces"]).items.map((n: any) => n.metadata.name)
     .filter((n: string) => ["memcached", "mcrouter", "cache-clients"].includes(n));
   check("destroy leaves no object of the stack in the API server", leftovers.length === 0 && namespaces.length === 0,
     [...leftovers, ...namespaces.map((n: string) => `namespace/${n}`)].join(" ") || "none left");
-  const deployment = await stack.exportStack();
-  check("the stack has no resources after destroy", (deployment.deployment.resources ?? []).length === 0,
-    `${(deployment.deployment.resources ?? []).length} resources`);
+  const exported = JSON.parse((await cli(["stack", "export"])).stdout);
+  const remaining = exported.deployment?.resources ?? [];
+  check("the stack has no resources after destroy", remaining.length === 0, `${remaining.length} resources`);
 
   // After the destroy: the copy needs the nodes' hostPort 5000, which the stack's mcrouters held.
   const baseline = await kubectlBaseline(stateDir, cp.kubeconfig);
@@ -185,27 +196,22 @@ async function keep(): Promise<void> {
   if (existsSync(join(KEEP_DIR, "control-plane.json"))) throw new Error(`already running in ${KEEP_DIR}; \`npm run e2e -- --down\` first`);
   mkdirSync(KEEP_DIR, { recursive: true });
   const cp = await startControlPlane(KEEP_DIR);
-  const stack = await openStack(KEEP_DIR, "local", cp.kubeconfig);
-  await timed("pulumi up", () => stack.up({ onOutput: (s) => process.stdout.write(s) }));
-  writeFileSync(join(KEEP_DIR, "env.sh"), [
-    `export KUBECONFIG=${cp.kubeconfig}`,
-    `export PULUMI_BACKEND_URL=file://${join(KEEP_DIR, "backend")}`,
-    `export PULUMI_HOME=${join(KEEP_DIR, "pulumi-home")}`,
-    "export PULUMI_CONFIG_PASSPHRASE=",
-    `export PATH=${process.env.E2E_TOOLS_BIN}:$PATH`,
-  ].join("\n") + "\n");
+  const cli = await initLocalStack(KEEP_DIR, cp.kubeconfig);
+  await timedCli(cli, "pulumi up", ["up", "--yes", "--skip-preview"]);
+  const env = { ...pulumiEnv(KEEP_DIR, cp.kubeconfig), PATH: `${join(process.env.E2E_TOOLS_BIN!, "nodejs-host")}:${process.env.E2E_TOOLS_BIN}:$PATH` };
+  writeFileSync(join(KEEP_DIR, "env.sh"), Object.entries(env).map(([k, v]) => `export ${k}=${k === "PATH" ? v : JSON.stringify(v)}`).join("\n") + "\n");
   console.log(`
 The control plane keeps running with the stack deployed (3 KWOK nodes; no containers really run).
-  source ${join(KEEP_DIR, "env.sh")}
+  source ${join(KEEP_DIR, "env.sh")} && cd ${prepareProject(KEEP_DIR, "local")}
   kubectl get nodes; kubectl get pods -A -o wide
-  pulumi stack ls --cwd ${join(KEEP_DIR, "project-local")}     # the state, read by the real CLI
+  pulumi stack output; pulumi config set --path memcached-gke:memcached.replicas 10; pulumi up
 Tear it all down with: npm run e2e -- --down`);
 }
 
 async function down(): Promise<void> {
   if (existsSync(join(KEEP_DIR, "control-plane.json"))) {
-    const stack = await openStack(KEEP_DIR, "local", join(KEEP_DIR, "kubeconfig"));
-    await timed("pulumi destroy", () => stack.destroy(quiet));
+    const cli = pulumiCli(prepareProject(KEEP_DIR, "local"), KEEP_DIR, join(KEEP_DIR, "kubeconfig"));
+    await timedCli(cli, "pulumi destroy", ["destroy", "--yes", "--skip-preview"]);
   }
   await stopControlPlane(KEEP_DIR);
   rmSync(KEEP_DIR, { recursive: true, force: true });

@@ -1,13 +1,70 @@
-// The project's program on the real Pulumi engine through the Automation API: an inline program run in
-// this process (`pulumi up --client`), with a file backend in a state directory, fully offline.
+// The project on the real Pulumi engine, fully offline, with a file backend in a state directory:
+// - `pulumiCli`: the real `pulumi` CLI with the Node.js language host (what `pulumi up` runs for users);
+// - `openStack`: the Automation API with an inline program (`pulumi up --client`), for fixtures and for
+//   policy packs, which the language host built here cannot run (the engine then uses its fallback runner).
+// Both work in a project directory of their own: copies of Pulumi.yaml and the committed stack file (so
+// config set here never touches the repository) and links to the program.
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 
 export const ROOT = join(__dirname, "..", "..");
 export const PROJECT = "memcached-gke";
+const PROGRAM_FILES = ["index.ts", "components", "lib", "package.json", "tsconfig.json", "node_modules"];
 
-/** The program, run afresh each time the engine asks for it. */
+/** The directory holding the Go-built language host (see scripts/build-tools.sh). */
+const languageHostDir = () => join(process.env.E2E_TOOLS_BIN ?? "", "nodejs-host");
+
+/** A project directory for `stackName`: the committed local stack's config, the repository's program. */
+export function prepareProject(stateDir: string, stackName: string): string {
+  const workDir = join(stateDir, `project-${stackName}`);
+  if (existsSync(workDir)) return workDir;
+  mkdirSync(workDir, { recursive: true });
+  mkdirSync(join(stateDir, "backend"), { recursive: true });
+  copyFileSync(join(ROOT, "Pulumi.yaml"), join(workDir, "Pulumi.yaml"));
+  copyFileSync(join(ROOT, "Pulumi.local.yaml"), join(workDir, `Pulumi.${stackName}.yaml`));
+  for (const file of PROGRAM_FILES) symlinkSync(join(ROOT, file), join(workDir, file));
+  return workDir;
+}
+
+/** Environment of every Pulumi command: offline, file backend, no passphrase prompt. */
+export function pulumiEnv(stateDir: string, kubeconfig?: string): Record<string, string> {
+  return {
+    PULUMI_BACKEND_URL: `file://${join(stateDir, "backend")}`,
+    PULUMI_HOME: join(stateDir, "pulumi-home"),
+    PULUMI_CONFIG_PASSPHRASE: "",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}),
+  };
+}
+
+export interface CliResult {
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/** The real CLI on a project directory: `cli(["up", "--yes"])`. Rejects with the output on failure. */
+export function pulumiCli(workDir: string, stateDir: string, kubeconfig: string) {
+  const env = {
+    ...process.env,
+    ...pulumiEnv(stateDir, kubeconfig),
+    PATH: `${languageHostDir()}:${process.env.PATH}`,
+  };
+  return (args: string[]): Promise<CliResult> => new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    execFile("pulumi", [...args, "--non-interactive", "--cwd", workDir], { env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      const result = { stdout, stderr, seconds: (Date.now() - t0) / 1000 };
+      if (process.env.E2E_VERBOSE) process.stdout.write(stdout + stderr);
+      if (error) reject(Object.assign(new Error(`pulumi ${args.join(" ")} failed:\n${stdout}\n${stderr}`), result));
+      else resolve(result);
+    });
+  });
+}
+
+/** The program, run afresh each time the engine asks for it (Automation API). */
 async function program(): Promise<Record<string, unknown>> {
   for (const id of Object.keys(require.cache)) {
     if (id.startsWith(ROOT) && !id.includes("node_modules") && !id.includes("/scripts/")) delete require.cache[id];
@@ -16,26 +73,15 @@ async function program(): Promise<Record<string, unknown>> {
 }
 
 /**
- * The committed local stack's config, in a copy of the project files (config set here never touches them).
- * `inlineProgram` replaces the project's program (for deliberately broken fixtures).
+ * The stack through the Automation API; `inlineProgram` replaces the project's program (for deliberately
+ * broken fixtures). The language host stays off PATH here.
  */
 export async function openStack(stateDir: string, stackName: string, kubeconfig?: string,
   inlineProgram: () => Promise<Record<string, unknown> | void> = program): Promise<Stack> {
-  const workDir = join(stateDir, `project-${stackName}`);
-  mkdirSync(workDir, { recursive: true });
-  mkdirSync(join(stateDir, "backend"), { recursive: true });
-  copyFileSync(join(ROOT, "Pulumi.yaml"), join(workDir, "Pulumi.yaml"));
-  copyFileSync(join(ROOT, "Pulumi.local.yaml"), join(workDir, `Pulumi.${stackName}.yaml`));
+  const workDir = prepareProject(stateDir, stackName);
   const stack = await LocalWorkspace.createOrSelectStack({ stackName, projectName: PROJECT, program: inlineProgram }, {
     workDir,
-    envVars: {
-      PULUMI_BACKEND_URL: `file://${join(stateDir, "backend")}`,
-      PULUMI_HOME: join(stateDir, "pulumi-home"),
-      PULUMI_CONFIG_PASSPHRASE: "",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-      ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}),
-    },
+    envVars: pulumiEnv(stateDir, kubeconfig),
   });
   if (kubeconfig) {
     await stack.setConfig(`${PROJECT}:existingCluster.kubeconfig`, { value: kubeconfig }, true);
@@ -43,4 +89,3 @@ export async function openStack(stateDir: string, stackName: string, kubeconfig?
   }
   return stack;
 }
-
