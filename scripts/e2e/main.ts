@@ -31,13 +31,6 @@ async function timed<T>(what: string, action: () => Promise<T>): Promise<[T, num
 
 type Cli = ReturnType<typeof pulumiCli>;
 
-/** A real CLI command, timed: its wall time from start to exit. */
-async function timedCli(cli: Cli, what: string, args: string[]) {
-  const result = await cli(args);
-  log(`${what}: ${result.seconds.toFixed(1)} s`);
-  return result;
-}
-
 /** The local stack of a project directory, through the real CLI, pointed at the control plane. */
 async function initLocalStack(stateDir: string, kubeconfig: string): Promise<Cli> {
   const cli = pulumiCli(prepareProject(stateDir, "local"), stateDir, kubeconfig);
@@ -143,7 +136,7 @@ async function fullRun(stateDir: string): Promise<void> {
   const cp = await startControlPlane(stateDir);
   const cli = await initLocalStack(stateDir, cp.kubeconfig);
 
-  const { seconds: firstUp } = await timedCli(cli, "pulumi up (first)", ["up", "--yes", "--skip-preview"]);
+  const [, firstUp] = await timed("pulumi up (first)", () => cli(["up", "--yes", "--skip-preview"]));
   checkDeployed(cp.kubeconfig, cp.nodes, 3);
   const stsUid = uid(json(cp.kubeconfig, ["get", "statefulset", "memcached", "-n", "memcached"]));
   const cmUid = uid(json(cp.kubeconfig, ["get", "configmap", "mcrouter-config", "-n", "mcrouter"]));
@@ -153,7 +146,7 @@ async function fullRun(stateDir: string): Promise<void> {
   const planned = await plannedChanges(cli);
   check("scaling plans no replacement, creation or deletion", !planned.replace && !planned.create && !planned.delete
     && planned.update === 2, JSON.stringify(planned));
-  await timedCli(cli, "pulumi up (memcached.replicas 3 -> 10)", ["up", "--yes", "--skip-preview"]);
+  await timed("pulumi up (memcached.replicas 3 -> 10)", () => cli(["up", "--yes", "--skip-preview"]));
   check("StatefulSet kept its UID (updated in place)", uid(json(cp.kubeconfig, ["get", "statefulset", "memcached", "-n", "memcached"])) === stsUid);
   check("mcrouter ConfigMap kept its UID (updated in place)", uid(json(cp.kubeconfig, ["get", "configmap", "mcrouter-config", "-n", "mcrouter"])) === cmUid);
   check("mcrouter pods kept their UIDs (not restarted)", mcrouterPodUids(cp.kubeconfig) === mcrouterPods);
@@ -171,7 +164,7 @@ async function fullRun(stateDir: string): Promise<void> {
   check("preview with the policy pack passes", policyRan && !/mandatory/.test(policyPreview.stdout),
     policyRan ? "memcached-gke-hardening passed" : "the policy pack did not run");
 
-  const { seconds: destroySeconds } = await timedCli(cli, "pulumi destroy", ["destroy", "--yes", "--skip-preview"]);
+  const [, destroySeconds] = await timed("pulumi destroy", () => cli(["destroy", "--yes", "--skip-preview"]));
   const leftovers = ["memcached", "mcrouter", "cache-clients"].flatMap((ns) =>
     kubectl(cp.kubeconfig, ["get", NAMESPACED_KINDS, "-n", ns, "-o", "name", "--ignore-not-found"]).split("\n").filter((l) => l && !l.endsWith("/kube-root-ca.crt") && !l.endsWith("/default")));
   const namespaces = json(cp.kubeconfig, ["get", "namespaces"]).items.map((n: any) => n.metadata.name)
@@ -197,7 +190,7 @@ async function keep(): Promise<void> {
   mkdirSync(KEEP_DIR, { recursive: true });
   const cp = await startControlPlane(KEEP_DIR);
   const cli = await initLocalStack(KEEP_DIR, cp.kubeconfig);
-  await timedCli(cli, "pulumi up", ["up", "--yes", "--skip-preview"]);
+  await timed("pulumi up", () => cli(["up", "--yes", "--skip-preview"]));
   const env = { ...pulumiEnv(KEEP_DIR, cp.kubeconfig), PATH: `${join(process.env.E2E_TOOLS_BIN!, "nodejs-host")}:${process.env.E2E_TOOLS_BIN}:$PATH` };
   writeFileSync(join(KEEP_DIR, "env.sh"), Object.entries(env).map(([k, v]) => `export ${k}=${k === "PATH" ? v : JSON.stringify(v)}`).join("\n") + "\n");
   console.log(`
@@ -211,7 +204,7 @@ Tear it all down with: npm run e2e -- --down`);
 async function down(): Promise<void> {
   if (existsSync(join(KEEP_DIR, "control-plane.json"))) {
     const cli = pulumiCli(prepareProject(KEEP_DIR, "local"), KEEP_DIR, join(KEEP_DIR, "kubeconfig"));
-    await timedCli(cli, "pulumi destroy", ["destroy", "--yes", "--skip-preview"]);
+    await timed("pulumi destroy", () => cli(["destroy", "--yes", "--skip-preview"]));
   }
   await stopControlPlane(KEEP_DIR);
   rmSync(KEEP_DIR, { recursive: true, force: true });
