@@ -5,6 +5,7 @@
 # SKIP_E2E=1 stops after step 4 (the quick loop while developing).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/ensure-test-deps.sh || exit 1
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 passed=0 failed=0
