@@ -4,7 +4,7 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import * as net from "node:net";
+import { freePort } from "../../test/support/freePort";
 import { join } from "node:path";
 
 export interface ControlPlane {
@@ -19,18 +19,7 @@ interface State extends ControlPlane {
 
 const STATE_FILE = "control-plane.json";
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function log(message: string): void {
+export function log(message: string): void {
   console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { kubectl, startControlPlane, stopControlPlane } from "./controlPlane";
+import { kubectl, log, startControlPlane, stopControlPlane } from "./controlPlane";
 import { openStack, prepareProject, PROJECT, pulumiCli, pulumiEnv, ROOT } from "./pulumiStack";
 
 const WATCHDOG_MINUTES = 15;
@@ -19,7 +19,6 @@ function check(name: string, ok: boolean, detail = ""): void {
   if (ok) results.passed++; else results.failed++;
   console.log(`[e2e] ${ok ? "ok  " : "FAIL"} ${name}${detail ? ` (${detail})` : ""}`);
 }
-const log = (m: string) => console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${m}`);
 
 async function timed<T>(what: string, action: () => Promise<T>): Promise<[T, number]> {
   const t0 = Date.now();

@@ -6,7 +6,8 @@ import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, MemcachedProcess, startMemcached } from "../support/memcachedProcess";
+import { freePort } from "../support/freePort";
+import { MemcachedProcess, startMemcached } from "../support/memcachedProcess";
 import { stackArtifacts } from "../support/stackArtifacts";
 
 const BUSYBOX = process.env.BUSYBOX_BIN ?? "/bin/busybox";

@@ -3,21 +3,9 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as net from "node:net";
+import { freePort } from "./freePort";
 
 export const MEMCACHED_BIN = process.env.MEMCACHED_BIN ?? "/usr/bin/memcached";
-
-/** A TCP port nothing listens on right now (the kernel picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A stand-in for the port a test server gets, for arguments that must name it (e.g. `-U PORT`). */
 export const PORT = "{port}";
