@@ -4,8 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { requireProgramAfresh, ROOT } from "./support/program";
 
-export const ROOT = join(__dirname, "..");
+export { ROOT };
 
 // Internal to the SDK (not in its typings): resolves once every registration RPC has been answered.
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
@@ -118,11 +119,7 @@ async function loadProgramAfresh(): Promise<Record<string, unknown>> {
     vi.resetModules();
     return import("../index");
   }
-  for (const id of Object.keys(require.cache)) {
-    if (id.startsWith(ROOT) && !id.includes("node_modules")) delete require.cache[id];
-  }
-  // require, not import(): Node's ESM cache cannot be cleared.
-  return require("../index");
+  return requireProgramAfresh();
 }
 
 /** The plain value behind an Output (secrets included). */

@@ -8,8 +8,9 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
+import { requireProgramAfresh, ROOT } from "../../test/support/program";
 
-export const ROOT = join(__dirname, "..", "..");
+export { ROOT };
 export const PROJECT = "memcached-gke";
 const PROGRAM_FILES = ["index.ts", "components", "lib", "package.json", "tsconfig.json", "node_modules"];
 
@@ -63,12 +64,7 @@ export function pulumiCli(workDir: string, stateDir: string, kubeconfig: string)
 }
 
 /** The program, run afresh each time the engine asks for it (Automation API). */
-async function program(): Promise<Record<string, unknown>> {
-  for (const id of Object.keys(require.cache)) {
-    if (id.startsWith(ROOT) && !id.includes("node_modules") && !id.includes("/scripts/")) delete require.cache[id];
-  }
-  return require(join(ROOT, "index"));
-}
+const program = async () => requireProgramAfresh();
 
 /**
  * The stack through the Automation API; `inlineProgram` replaces the project's program (for deliberately
