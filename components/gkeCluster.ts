@@ -89,6 +89,11 @@ export class GkeCluster extends pulumi.ComponentResource {
       location: c.location,
       nodeLocations: pool.nodeLocations,
       nodeCount: pool.nodeCountPerZone,
+      // The cluster autoscaler adds nodes for Pending pods (memcached.replicas beyond what the nodes hold)
+      // and never goes below cluster.nodeCount. BALANCED keeps the zones even.
+      autoscaling: c.maxNodeCount > 0
+        ? { totalMinNodeCount: c.nodeCount, totalMaxNodeCount: c.maxNodeCount, locationPolicy: "BALANCED" }
+        : undefined,
       management: { autoRepair: true, autoUpgrade: true },
       upgradeSettings: { maxSurge: 1, maxUnavailable: 0 },
       nodeConfig: {
@@ -103,7 +108,12 @@ export class GkeCluster extends pulumi.ComponentResource {
         metadata: { "disable-legacy-endpoints": "true" },
         labels: { "memcached-gke/pool": "cache" },
       },
-    }, { parent: this, dependsOn: roleBindings });
+    }, {
+      parent: this,
+      dependsOn: roleBindings,
+      // Under autoscaling the size is the autoscaler's: a refresh must not make `pulumi up` resize the pool back.
+      ignoreChanges: c.maxNodeCount > 0 ? ["nodeCount"] : [],
+    });
 
     // mcrouter's hostPort is open on every node. Only pods (the cluster's pod range) may reach it; the
     // VPC's default-allow-internal rule would otherwise let any VM in the network in.

@@ -7,7 +7,7 @@ import {
 } from "../lib/mcrouterArgs";
 import { mcrouterConfigJson, MemcachedPool } from "../lib/mcrouterConfig";
 import { containerSecurityContext, guaranteedResources, podBase } from "../lib/podSpec";
-import { mebibytes } from "../lib/sizing";
+import { mcrouterResources } from "../lib/workloadResources";
 import { TierNamespace } from "./tierNamespace";
 
 export const MCROUTER_COMPONENT = "mcrouter";
@@ -82,7 +82,7 @@ export class Mcrouter extends pulumi.ComponentResource {
               command: ["mcrouter"],
               args: mcrouterArgs(c, MCROUTER_PORT),
               ports: [{ name: "mcrouter", containerPort: MCROUTER_PORT, hostPort: MCROUTER_PORT, protocol: "TCP" }],
-              resources: guaranteedResources(c.cpu, mebibytes(c.memoryMb), "256Mi"),
+              resources: guaranteedResources(mcrouterResources(c)),
               securityContext: containerSecurityContext(MCROUTER_IDS),
               readinessProbe: { tcpSocket: { port: "mcrouter" }, periodSeconds: 5, failureThreshold: 2 },
               livenessProbe: { tcpSocket: { port: "mcrouter" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },

@@ -4,7 +4,7 @@ import { MEMCACHED_PORT, MemcachedConfig } from "../lib/config";
 import { memcachedArgs, MEMCACHED_READINESS_COMMAND } from "../lib/memcachedArgs";
 import { memcachedEndpoints, MemcachedPool } from "../lib/mcrouterConfig";
 import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/podSpec";
-import { mebibytes, memcachedMemoryLimitMib } from "../lib/sizing";
+import { memcachedResources } from "../lib/workloadResources";
 import { TierNamespace } from "./tierNamespace";
 
 export const MEMCACHED_COMPONENT = "memcached";
@@ -51,7 +51,8 @@ export class Memcached extends pulumi.ComponentResource {
       clusterDomain: c.clusterDomain,
       port: MEMCACHED_PORT,
     };
-    this.memoryLimitMib = memcachedMemoryLimitMib(c);
+    const resources = memcachedResources(c);
+    this.memoryLimitMib = resources.memoryMib;
 
     new k8s.core.v1.Service(`${name}-headless`, {
       metadata: meta(this.pool.serviceName),
@@ -74,7 +75,11 @@ export class Memcached extends pulumi.ComponentResource {
         selector: { matchLabels: selector },
         updateStrategy: { type: "RollingUpdate" },
         template: {
-          metadata: { labels },
+          metadata: {
+            labels,
+            // The cluster autoscaler must not empty a node to save money: a moved memcached pod loses its cache.
+            annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
+          },
           spec: {
             ...podBase(tier.serviceAccountName, MEMCACHED_IDS),
             terminationGracePeriodSeconds: 30,
@@ -84,7 +89,7 @@ export class Memcached extends pulumi.ComponentResource {
               image: c.image,
               args: memcachedArgs({ ...c, port: MEMCACHED_PORT }),
               ports: [{ name: "memcache", containerPort: MEMCACHED_PORT, protocol: "TCP" }],
-              resources: guaranteedResources(c.cpu, mebibytes(this.memoryLimitMib), "64Mi"),
+              resources: guaranteedResources(resources),
               securityContext: containerSecurityContext(MEMCACHED_IDS),
               // Ready when memcached answers its protocol; alive while it accepts connections.
               readinessProbe: { exec: { command: MEMCACHED_READINESS_COMMAND }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },

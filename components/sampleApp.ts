@@ -4,6 +4,7 @@ import { MCROUTER_PORT, SampleAppConfig } from "../lib/config";
 import { DATA_PATH_CHECK_SCRIPT } from "../lib/dataPathCheck";
 import { CACHE_CLIENT_LABEL } from "../lib/labels";
 import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/podSpec";
+import { SAMPLE_APP_RESOURCES } from "../lib/workloadResources";
 import { TierNamespace } from "./tierNamespace";
 
 export const SAMPLE_APP_COMPONENT = "sample-app";
@@ -59,7 +60,7 @@ export class SampleApp extends pulumi.ComponentResource {
                 { name: "MCROUTER_PORT", value: String(MCROUTER_PORT) },
               ],
               ports: [{ name: "http", containerPort: HEALTH_PORT, protocol: "TCP" }],
-              resources: guaranteedResources("50m", "32Mi", "64Mi"),
+              resources: guaranteedResources(SAMPLE_APP_RESOURCES),
               securityContext: containerSecurityContext(SAMPLE_APP_IDS),
               // The data path is checked once, at start: a pod is Ready only after it stored and read a key
               // through its node's mcrouter. A later mcrouter restart does not unready running pods, whose

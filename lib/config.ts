@@ -1,6 +1,8 @@
 // The stack's whole configuration as one typed object, and its validation. Pure: it takes the raw values
 // `pulumi config` holds and returns either the config or every problem at once, each naming the key, the
 // bad value and the fix. Nothing here reads Pulumi config or creates resources (see stackConfig.ts).
+import { capacityProblems } from "./capacityCheck";
+import { machineShape } from "./machineTypes";
 import { memcachedMemoryLimitMib, MIN_MEMORY_MB } from "./sizing";
 
 export type ReleaseChannel = "RAPID" | "REGULAR" | "STABLE";
@@ -18,8 +20,10 @@ export interface ClusterConfig {
   location: string;
   /** Zones of the node pool. Required for a regional location, so the total node count is explicit. */
   nodeLocations: string[];
-  /** Total number of nodes in the cluster, across all zones. */
+  /** Total number of nodes in the cluster, across all zones; the autoscaler's minimum. */
   nodeCount: number;
+  /** Total maximum with node-pool autoscaling (the cluster autoscaler adds nodes for Pending pods); 0: no autoscaling. */
+  maxNodeCount: number;
   machineType: string;
   diskSizeGb: number;
   diskType: "pd-standard" | "pd-balanced" | "pd-ssd";
@@ -46,6 +50,8 @@ export interface ExistingClusterConfig {
   nodeCount: number;
   /** When set, the provider writes the manifests to this directory instead of applying them. */
   renderYamlToDirectory: string;
+  /** What each node has free for this stack (`kubectl describe node`: allocatable less your own per-node pods); empty: no capacity check. */
+  nodeAllocatable: { cpu: string; memory: string };
 }
 
 export interface MemcachedConfig {
@@ -91,16 +97,15 @@ export interface StackConfig {
   sampleApp: SampleAppConfig;
 }
 
+/** The project's structured config keys (`memcached-gke:<key>`), each an object of fields. */
+export const SECTIONS = ["cluster", "existingCluster", "memcached", "mcrouter", "sampleApp"] as const;
+
 /** The raw values as `pulumi config` holds them; anything may be missing or of the wrong type. */
-export interface RawConfig {
-  stack: string;
-  project?: unknown;
-  target?: unknown;
-  cluster?: unknown;
-  existingCluster?: unknown;
-  memcached?: unknown;
-  mcrouter?: unknown;
-  sampleApp?: unknown;
+export type RawConfig = { stack: string; project?: unknown; target?: unknown } & { [K in typeof SECTIONS[number]]?: unknown };
+
+/** RawConfig from a lookup of `memcached-gke:<key>` values (Pulumi's config, or a stack file in tests). */
+export function rawConfig(stack: string, project: unknown, get: (key: string) => unknown): RawConfig {
+  return { stack, project, target: get("target"), ...Object.fromEntries(SECTIONS.map((k) => [k, get(k)])) };
 }
 
 export const MEMCACHED_PORT = 11211;
@@ -112,6 +117,7 @@ export const DEFAULTS = {
   cluster: {
     nodeLocations: [] as string[],
     nodeCount: 3,
+    maxNodeCount: 0,
     machineType: "e2-standard-2",
     diskSizeGb: 50,
     diskType: "pd-balanced",
@@ -124,7 +130,7 @@ export const DEFAULTS = {
     network: "default",
     subnetwork: "",
   },
-  existingCluster: { kubeconfig: "", context: "", nodeCount: 3, renderYamlToDirectory: "" },
+  existingCluster: { kubeconfig: "", context: "", nodeCount: 3, renderYamlToDirectory: "", nodeAllocatable: { cpu: "", memory: "" } },
   memcached: {
     namespace: "memcached",
     replicas: 3,
@@ -153,7 +159,6 @@ export const DEFAULTS = {
 
 const ZONE = /^[a-z]+-[a-z]+[0-9]+-[a-z]$/;
 const REGION = /^[a-z]+-[a-z]+[0-9]+$/;
-const MACHINE_TYPE = /^([a-z][a-z0-9]*-(standard|highmem|highcpu|megamem|ultramem|hypermem)-[0-9]+|e2-(micro|small|medium)|([a-z][a-z0-9]*-)?custom-[0-9]+-[0-9]+(-ext)?)$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const CLUSTER_NAME = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
 const CIDR = /^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/;
@@ -195,8 +200,8 @@ class Section {
     this.problems.push(`${this.path(field)}: ${JSON.stringify(value)} ${fix}`);
   }
 
-  has(field: string): boolean {
-    return this.raw[field] !== undefined;
+  value(field: string): unknown {
+    return this.raw[field];
   }
 
   string(field: string, fallback: string, pattern?: RegExp, fix?: string): string {
@@ -264,6 +269,13 @@ function parseCluster(stack: string, raw: unknown, problems: string[]): ClusterC
     return undefined;
   });
   const nodeCount = s.integer("nodeCount", d.nodeCount, 1, 1000);
+  const maxNodeCount = s.integer("maxNodeCount", d.maxNodeCount, 0, 1000);
+  if (maxNodeCount !== 0 && maxNodeCount < nodeCount) {
+    s.fail("maxNodeCount", maxNodeCount, `is below cluster.nodeCount (${nodeCount}), the autoscaler's minimum; set it to at least ${nodeCount}, or 0 for no autoscaling`);
+  }
+  const machineType = s.string("machineType", d.machineType);
+  const shape = machineShape(machineType);
+  if (typeof shape === "string") s.fail("machineType", machineType, shape.startsWith("is ") ? shape : `cannot be sized: ${shape}`);
   if (isRegion) {
     if (nodeLocations.length === 0) {
       s.fail("location", location, `is a region: GKE would create nodeCount (${nodeCount}) nodes in each of its zones. ` +
@@ -290,8 +302,8 @@ function parseCluster(stack: string, raw: unknown, problems: string[]): ClusterC
     location,
     nodeLocations,
     nodeCount,
-    machineType: s.string("machineType", d.machineType, MACHINE_TYPE,
-      "is not a Compute Engine machine type (e.g. e2-standard-2, n2-highmem-4, e2-medium, n2-custom-4-16384)"),
+    maxNodeCount,
+    machineType,
     diskSizeGb: s.integer("diskSizeGb", d.diskSizeGb, 10, 65536),
     diskType: s.oneOf("diskType", d.diskType, ["pd-standard", "pd-balanced", "pd-ssd"] as const),
     releaseChannel: s.oneOf("releaseChannel", d.releaseChannel, ["RAPID", "REGULAR", "STABLE"] as const),
@@ -313,6 +325,7 @@ function parseExistingCluster(raw: unknown, problems: string[]): ExistingCluster
     context: s.string("context", d.context),
     nodeCount: s.integer("nodeCount", d.nodeCount, 1, 1000),
     renderYamlToDirectory: s.string("renderYamlToDirectory", d.renderYamlToDirectory),
+    nodeAllocatable: parseNodeAllocatable(Section.of("existingCluster.nodeAllocatable", s.value("nodeAllocatable"), problems)),
   };
   if (config.renderYamlToDirectory) {
     for (const field of ["kubeconfig", "context"] as const) {
@@ -322,6 +335,16 @@ function parseExistingCluster(raw: unknown, problems: string[]): ExistingCluster
     }
   }
   return config;
+}
+
+function parseNodeAllocatable(s: Section): ExistingClusterConfig["nodeAllocatable"] {
+  const d = DEFAULTS.existingCluster.nodeAllocatable;
+  const cpu = s.string("cpu", d.cpu, /^$|^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/, "is not a CPU quantity such as 1930m");
+  const memory = s.string("memory", d.memory, /^$|^[0-9]+(Ki|Mi|Gi)?$/, "is not a memory quantity such as 6055Mi or 6218300Ki");
+  if ((cpu === "") !== (memory === "")) {
+    s.fail(cpu === "" ? "cpu" : "memory", "", "is missing: set both existingCluster.nodeAllocatable.cpu and .memory (from `kubectl describe node`), or neither");
+  }
+  return { cpu, memory };
 }
 
 const namespaceName = (s: Section, fallback: string): string =>
@@ -433,6 +456,8 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
   if (namespaces.includes("default")) {
     problems.push(`namespace: "default" is not allowed; pick a dedicated namespace name`);
   }
+  // The capacity model needs every size to be valid: it runs once the rest of the config is.
+  if (problems.length === 0) problems.push(...capacityProblems({ cluster, existingCluster, memcached, mcrouter, sampleApp }));
   if (problems.length > 0) throw new ConfigErrors(problems);
   return { target: onGke ? "gke" : "existing", project, cluster, existingCluster, nodeCount, memcached, mcrouter, sampleApp };
 }

@@ -1,5 +1,7 @@
 // Pod-level settings every workload of the stack shares.
 import { selectorLabels } from "./labels";
+import { mebibytes } from "./quantity";
+import { ContainerResources } from "./workloadResources";
 
 export interface SecurityIds {
   uid: number;
@@ -33,8 +35,8 @@ export function podSecurityContext(ids: SecurityIds) {
  * Guaranteed QoS: requests equal limits, so the pod is the last the kubelet evicts under pressure.
  * Ephemeral storage (logs, emptyDirs) is bounded too, so one pod cannot fill a node's disk.
  */
-export function guaranteedResources(cpu: string, memory: string, ephemeralStorage: string) {
-  const amounts = { cpu, memory, "ephemeral-storage": ephemeralStorage };
+export function guaranteedResources(r: ContainerResources) {
+  const amounts = { cpu: r.cpu, memory: mebibytes(r.memoryMib), "ephemeral-storage": r.ephemeralStorage };
   return { requests: amounts, limits: { ...amounts } };
 }
 

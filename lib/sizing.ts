@@ -32,5 +32,3 @@ export function memcachedMemoryLimitMib({ memoryMb, maxConnections }: MemoryInpu
   return Math.ceil(memoryMb + overhead);
 }
 
-/** Kubernetes quantity for a MiB figure. */
-export const mebibytes = (mib: number): string => `${mib}Mi`;

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigErrors, parseStackConfig, StackConfig } from "./config";
+import { ConfigErrors, parseStackConfig, rawConfig, StackConfig } from "./config";
 
 /**
  * Reads every key this stack uses, once, and validates them together. On bad config it fails the program
@@ -8,16 +8,8 @@ import { ConfigErrors, parseStackConfig, StackConfig } from "./config";
 export function readStackConfig(): StackConfig {
   const config = new pulumi.Config();
   try {
-    return parseStackConfig({
-      stack: pulumi.getStack(),
-      project: new pulumi.Config("gcp").get("project"),
-      target: config.get("target"),
-      cluster: config.getObject("cluster"),
-      existingCluster: config.getObject("existingCluster"),
-      memcached: config.getObject("memcached"),
-      mcrouter: config.getObject("mcrouter"),
-      sampleApp: config.getObject("sampleApp"),
-    });
+    return parseStackConfig(rawConfig(pulumi.getStack(), new pulumi.Config("gcp").get("project"),
+      (key) => (key === "target" ? config.get(key) : config.getObject(key))));
   } catch (e) {
     // RunError prints the message alone, without a stack trace of this program.
     if (e instanceof ConfigErrors) throw new pulumi.RunError(e.message);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigErrors, DEFAULTS, parseStackConfig, RawConfig, requiredMemcachedConnections } from "../lib/config";
+import { ConfigErrors, DEFAULTS, parseStackConfig, RawConfig, requiredMemcachedConnections, SECTIONS } from "../lib/config";
 import { ProgramFailure, ROOT, runProgram } from "./harness";
 
 const gke = (extra: Partial<RawConfig> = {}): RawConfig => ({
@@ -30,6 +30,14 @@ describe("config validation", () => {
       ["cluster.nodeCount: 0 must be a whole number from 1 to 1000; set a value in that range"]],
     ["a machine type that is not one", gke({ cluster: { location: "us-central1-f", machineType: "large" } }),
       ['cluster.machineType: "large" is not a Compute Engine machine type (e.g. e2-standard-2, n2-highmem-4, e2-medium, n2-custom-4-16384)']],
+    ["a machine type of a size its family lacks", gke({ cluster: { location: "us-central1-f", machineType: "e2-standard-3" } }),
+      ['cluster.machineType: "e2-standard-3" cannot be sized: e2-standard comes in 2, 4, 8, 16, 32 vCPUs, not 3']],
+    ["a family the capacity model cannot size", gke({ cluster: { location: "us-central1-f", machineType: "h3-standard-88" } }),
+      ['cluster.machineType: "h3-standard-88" cannot be sized: family h3 is not one the capacity model can size (e2, n1, n2, n2d, n4, t2d, c2, c3, c2d; or a custom type)']],
+    ["an autoscaling maximum below the minimum", gke({ cluster: { location: "us-central1-f", nodeCount: 3, maxNodeCount: 2 } }),
+      ["cluster.maxNodeCount: 2 is below cluster.nodeCount (3), the autoscaler's minimum; set it to at least 3, or 0 for no autoscaling"]],
+    ["half of a node's allocatable", { stack: "local", target: "existing", existingCluster: { nodeAllocatable: { cpu: "2" } } },
+      ['existingCluster.nodeAllocatable.memory: "" is missing: set both existingCluster.nodeAllocatable.cpu and .memory (from `kubectl describe node`), or neither']],
     ["a region where a zone was meant", gke({ cluster: { location: "us-central1", nodeCount: 3 } }),
       ['cluster.location: "us-central1" is a region: GKE would create nodeCount (3) nodes in each of its zones. Use a zone (e.g. us-central1-f) for a zonal cluster, or list the zones in cluster.nodeLocations so that 3 nodes are spread over them']],
     ["a node count the zones cannot share", gke({ cluster: { location: "us-central1", nodeLocations: ["us-central1-a", "us-central1-b"], nodeCount: 3 } }),
@@ -69,14 +77,14 @@ describe("config validation", () => {
   it("reports every problem at once", () => {
     const found = problems({ stack: "dev", cluster: { location: "us-central1", nodeCount: 0, machineType: "big" }, memcached: { replicas: 0 } });
     expect(found.map((p) => p.split(":")[0])).toEqual([
-      "gcp", "cluster.nodeCount", "cluster.location", "cluster.machineType", "memcached.replicas",
+      "gcp", "cluster.nodeCount", "cluster.machineType", "cluster.location", "memcached.replicas",
     ]);
   });
 
   it("needs no GCP config for an existing cluster", () => {
     const config = parseStackConfig({ stack: "local", target: "existing" });
     expect(config).toMatchObject({ target: "existing", project: "", cluster: undefined, nodeCount: 3 });
-    expect(config.existingCluster).toEqual({ kubeconfig: "", context: "", nodeCount: 3, renderYamlToDirectory: "" });
+    expect(config.existingCluster).toEqual({ kubeconfig: "", context: "", nodeCount: 3, renderYamlToDirectory: "", nodeAllocatable: { cpu: "", memory: "" } });
   });
 
   it("accepts numbers and booleans set without --path (as strings)", () => {
@@ -90,7 +98,7 @@ describe("config validation", () => {
 
   it("keeps Pulumi.yaml's declared defaults equal to the program's", () => {
     const declared = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).config;
-    for (const key of ["cluster", "existingCluster", "memcached", "mcrouter", "sampleApp"] as const) {
+    for (const key of SECTIONS) {
       expect(declared[key].default, key).toEqual(DEFAULTS[key]);
       expect(declared[key].type).toBe("object");
     }

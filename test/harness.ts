@@ -1,9 +1,10 @@
 // Runs the real program (index.ts) under Pulumi's mocks with a committed stack's config, and records
 // every resource it registers with its exact inputs.
 import * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { rawConfig, RawConfig } from "../lib/config";
 import { requireProgramAfresh, ROOT } from "./support/program";
 
 export { ROOT };
@@ -126,4 +127,16 @@ async function loadProgramAfresh(): Promise<Record<string, unknown>> {
 export function unwrap<T>(value: T | pulumi.Output<T>): Promise<T> {
   if (!pulumi.Output.isInstance(value)) return Promise.resolve(value as T);
   return new Promise((resolve) => (value as pulumi.Output<T>).apply((v) => { resolve(v); return v; }));
+}
+
+/** The committed stacks, from the repository's `Pulumi.<stack>.yaml` files. */
+export const COMMITTED_STACKS: string[] = readdirSync(ROOT)
+  .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
+  .filter((s): s is string => s !== undefined)
+  .sort();
+
+/** A committed stack's config as the program reads it (see lib/stackConfig.ts), without running the program. */
+export function rawStackConfig(stack: string, overrides: Record<string, unknown> = {}): RawConfig {
+  const values = stackConfig(stack, overrides);
+  return rawConfig(stack, values["gcp:project"], (key) => values[`${PROJECT}:${key}`]);
 }

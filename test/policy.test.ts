@@ -85,10 +85,10 @@ const BAD: Array<[rule: string, what: string, mutate: Mutation, message: RegExp]
   ["G11", "alpha features", (rs) => { cluster(rs).enableKubernetesAlpha = true; }, /alpha features off/],
   ["M1", "UDP on", (rs) => { setArg(memcached(rs).args, "-U", "11211"); }, /must run with -U 0/],
   ["M2", "an Ingress", (rs) => { rs.push({ type: T.ingress, name: "x", urn: "urn:pulumi:dev::p::t::x", props: { metadata: { name: "cache", namespace: "mcrouter" } } }); }, /must not be behind an Ingress/],
-  ["M3", "a limit below -m", (rs) => { memcached(rs).resources.limits.memory = "1024Mi"; }, /memory limit 1024Mi is below the 1100Mi/],
+  ["M3", "a limit below -m", (rs) => { memcached(rs).resources.limits.memory = "1024Mi"; }, /memory limit 1024Mi is below the 2175Mi/],
   ["M3", "requests below limits", (rs) => { memcached(rs).resources.requests.memory = "512Mi"; }, /requests must equal limits/],
   ["M4", "-c too small for the mcrouters", (rs) => { setArg(memcached(rs).args, "-c", "10"); }, /-c 10 is below 70/],
-  ["M5", "-I above half of -m", (rs) => { setArg(memcached(rs).args, "-I", "600m"); }, /-I 600m is more than half of -m 1024/],
+  ["M5", "-I above half of -m", (rs) => { setArg(memcached(rs).args, "-I", "1100m"); }, /-I 1100m is more than half of -m 2048/],
   ["M6", "servers by IP", (rs) => {
     find(rs, T.configMap).props.data["config.json"] = JSON.stringify({ pools: { memcached: { servers: ["10.0.0.1:11211"] } }, route: "PoolRoute|memcached" });
   }, /lists servers by IP \(10.0.0.1:11211\)/],

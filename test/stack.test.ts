@@ -7,13 +7,14 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SHIELDED = { enableSecureBoot: true, enableIntegrityMonitoring: true };
 
 /** The exact node pool inputs of a committed GKE stack; only these values differ between stacks. */
-function expectedNodePool(p: { stack: string; location: string; nodeLocations?: string[]; nodeCount: number; machineType: string; diskSizeGb: number }) {
+function expectedNodePool(p: { stack: string; location: string; nodeLocations?: string[]; nodeCount: number; machineType: string; diskSizeGb: number; autoscaling: { min: number; max: number } }) {
   return {
     project: "my-gcp-project",
     cluster: `memcached-${p.stack}`,
     location: p.location,
     ...(p.nodeLocations ? { nodeLocations: p.nodeLocations } : {}),
     nodeCount: p.nodeCount,
+    autoscaling: { totalMinNodeCount: p.autoscaling.min, totalMaxNodeCount: p.autoscaling.max, locationPolicy: "BALANCED" },
     management: { autoRepair: true, autoUpgrade: true },
     upgradeSettings: { maxSurge: 1, maxUnavailable: 0 },
     nodeConfig: {
@@ -62,7 +63,7 @@ describe("dev stack (GKE)", async () => {
 
   it("runs 3 nodes in one managed, shielded COS pool on the dedicated service account", () => {
     const pool = run.one("gcp:container/nodePool:NodePool").inputs;
-    expect(pool).toEqual(expectedNodePool({ stack: "dev", location: "us-central1-f", nodeCount: 3, machineType: "e2-standard-2", diskSizeGb: 30 }));
+    expect(pool).toEqual(expectedNodePool({ stack: "dev", location: "us-central1-f", nodeCount: 3, machineType: "e2-standard-2", diskSizeGb: 30, autoscaling: { min: 3, max: 6 } }));
   });
 
   it("gives nodes a service account with only the node roles", () => {
@@ -137,7 +138,7 @@ describe("prod stack (GKE)", async () => {
     });
     expect(run.one("gcp:container/nodePool:NodePool").inputs).toEqual(expectedNodePool({
       stack: "prod", location: "us-central1", nodeLocations: ["us-central1-a", "us-central1-b", "us-central1-c"],
-      nodeCount: 1, machineType: "n2-highmem-2", diskSizeGb: 50,
+      nodeCount: 1, machineType: "n2-highmem-4", diskSizeGb: 50, autoscaling: { min: 3, max: 6 },
     }));
     expect(run.outputs.nodeCount).toBe(3);
     expect(run.one("pulumi:providers:kubernetes").inputs.clusterIdentifier).toBe("gke_my-gcp-project_us-central1_memcached-prod");
@@ -145,11 +146,11 @@ describe("prod stack (GKE)", async () => {
       .toEqual(["roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"]);
   });
 
-  it("sizes memcached for 8 GiB with a measured margin, requests equal to limits", () => {
+  it("sizes memcached for 22 GiB with a measured margin, requests equal to limits", () => {
     const sts = run.one("kubernetes:apps/v1:StatefulSet").inputs;
     const container = sts.spec.template.spec.containers[0];
-    expect(container.args).toEqual(["-m", "8192", "-I", "1m", "-c", "4096", "-t", "4", "-p", "11211", "-U", "0", "-o", "modern"]);
-    const amounts = { cpu: "1", memory: "8674Mi", "ephemeral-storage": "64Mi" };
+    expect(container.args).toEqual(["-m", "22528", "-I", "1m", "-c", "4096", "-t", "4", "-p", "11211", "-U", "0", "-o", "modern"]);
+    const amounts = { cpu: "1", memory: "23727Mi", "ephemeral-storage": "64Mi" };
     expect(container.resources).toEqual({ requests: amounts, limits: amounts });
   });
 
