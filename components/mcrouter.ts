@@ -47,7 +47,7 @@ export class Mcrouter extends pulumi.ComponentResource {
       allowDnsEgress: true,
     }, { parent: this });
     const { labels, selector } = tier;
-    const meta = (objectName: string) => tier.metadata(objectName);
+    const meta = (objectName: string, annotations?: Record<string, string>) => tier.metadata(objectName, annotations);
     const childOpts = { parent: this, dependsOn: [tier] };
 
     // Explicit name + the provider's enableConfigMapMutable: a new server list is an in-place update of
@@ -59,12 +59,9 @@ export class Mcrouter extends pulumi.ComponentResource {
     }, childOpts);
 
     new k8s.apps.v1.DaemonSet(`${name}-ds`, {
-      metadata: {
-        ...meta(MCROUTER_COMPONENT),
-        // The image has no client to probe mcrouter's protocol with, so readiness and liveness both check
-        // that it accepts connections on its own port; nothing downstream is probed (K2).
-        annotations: { "kube-score/ignore": "pod-probes-identical" },
-      },
+      // The image has no client to probe mcrouter's protocol with, so readiness and liveness both check
+      // that it accepts connections on its own port; nothing downstream is probed (K2).
+      metadata: meta(MCROUTER_COMPONENT, { "kube-score/ignore": "pod-probes-identical" }),
       spec: {
         selector: { matchLabels: selector },
         // hostPort: a new pod cannot start on a node until the old one is gone, so no surge.
@@ -105,12 +102,9 @@ export class Mcrouter extends pulumi.ComponentResource {
     }, { ...childOpts, dependsOn: [tier, configMap] });
 
     new k8s.core.v1.Service(`${name}-local`, {
-      metadata: {
-        ...meta(MCROUTER_COMPONENT),
-        // The provider would wait for endpoints and then 10 s more for them to "settle". The endpoints are
-        // the DaemonSet's pods, whose readiness `pulumi up` already waits for.
-        annotations: { "pulumi.com/skipAwait": "true" },
-      },
+      // The provider would wait for endpoints and then 10 s more for them to "settle". The endpoints are
+      // the DaemonSet's pods, whose readiness `pulumi up` already waits for.
+      metadata: meta(MCROUTER_COMPONENT, { "pulumi.com/skipAwait": "true" }),
       spec: {
         selector,
         // Traffic stays on the client's node: the same mcrouter NODE_NAME:5000 reaches, by DNS.

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PodSecurityLevel, podSecurityLabels, selectorLabels, standardLabels } from "../lib/labels";
+import { OWNERSHIP_ANNOTATIONS, PodSecurityLevel, podSecurityLabels, selectorLabels, standardLabels } from "../lib/labels";
 
 export interface TierNamespaceArgs {
   namespace: string;
@@ -27,9 +27,9 @@ export class TierNamespace extends pulumi.ComponentResource {
     super("memcached-gke:cache:TierNamespace", name, {}, opts);
     const labels = standardLabels(args.component);
     const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-      metadata: { name: args.namespace, labels: { ...labels, ...podSecurityLabels(args.podSecurity) } },
+      metadata: { name: args.namespace, labels: { ...labels, ...podSecurityLabels(args.podSecurity) }, annotations: OWNERSHIP_ANNOTATIONS },
     }, { parent: this });
-    const metadata = { namespace: args.namespace, labels };
+    const metadata = { namespace: args.namespace, labels, annotations: OWNERSHIP_ANNOTATIONS };
     new k8s.core.v1.ServiceAccount(`${name}-sa`, {
       metadata: { ...metadata, name: args.component },
       automountServiceAccountToken: false,
@@ -61,8 +61,8 @@ export class TierNamespace extends pulumi.ComponentResource {
     this.registerOutputs({ namespace: this.namespace, serviceAccountName: this.serviceAccountName });
   }
 
-  /** Metadata of an object of the tier: its name, the tier's namespace and labels. */
-  metadata(objectName: string) {
-    return { name: objectName, namespace: this.namespace, labels: this.labels };
+  /** Metadata of an object of the tier: its name, the tier's namespace, labels and annotations. */
+  metadata(objectName: string, annotations: Record<string, string> = {}) {
+    return { name: objectName, namespace: this.namespace, labels: this.labels, annotations: { ...OWNERSHIP_ANNOTATIONS, ...annotations } };
   }
 }

@@ -1,5 +1,18 @@
 export const PART_OF = "memcached-gke";
 
+/**
+ * Server-side apply ownership, on every object of the stack (pulumi-kubernetes annotations, read by the
+ * provider; provider/pkg/provider/provider.go fieldManagerName and pkg/await/await.go patchForce):
+ * - one stable field manager instead of a random one per resource state, so an object that exists without
+ *   being in the state (a killed `pulumi up`) is the stack's own when the next run upserts it;
+ * - forced apply, so the stack takes back the fields it declares from whoever changed them (`kubectl
+ *   scale`, `kubectl edit`): the declared state wins. Fields the stack does not declare stay with their owner.
+ */
+export const OWNERSHIP_ANNOTATIONS = {
+  "pulumi.com/patchFieldManager": PART_OF,
+  "pulumi.com/patchForce": "true",
+} as const;
+
 /** Pods carrying this label may reach mcrouter's port; the mcrouter NetworkPolicy admits nothing else. */
 export const CACHE_CLIENT_LABEL = { "memcached-gke.dev/cache-client": "true" } as const;
 

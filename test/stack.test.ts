@@ -107,6 +107,13 @@ describe("dev stack (GKE)", async () => {
     for (const r of k8sObjects) expect(r.provider, r.name).toMatch(/pulumi:providers:kubernetes::gke-k8s::gke-k8s-id$/);
   });
 
+  it("applies every Kubernetes object under one stable field manager, forcing its declared fields back", () => {
+    const k8sObjects = run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes");
+    for (const r of k8sObjects) {
+      expect(r.inputs.metadata.annotations, r.name).toMatchObject({ "pulumi.com/patchFieldManager": "memcached-gke", "pulumi.com/patchForce": "true" });
+    }
+  });
+
   it("exports the cluster, its 3 nodes, a secret kubeconfig and the cache endpoints", () => {
     expect(run.outputs).toMatchObject({
       clusterName: "memcached-dev",
