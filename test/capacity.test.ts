@@ -1,5 +1,7 @@
 // The capacity model: machine shapes, GKE's allocatable, GKE's own pods, placement, and the validation
 // messages; then every committed stack against it.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { capacity, CapacityInput } from "../lib/capacity";
 import { stackCapacity } from "../lib/capacityCheck";
@@ -7,7 +9,8 @@ import { parseStackConfig } from "../lib/config";
 import { GKE_SYSTEM_PODS, gkeAllocatable, gkeSystemLoad } from "../lib/gkeNodes";
 import { machineShape, nextLargerMachineType } from "../lib/machineTypes";
 import { cpuMillis, cpuQuantity, memoryMib } from "../lib/quantity";
-import { COMMITTED_STACKS, rawStackConfig } from "./harness";
+import { capacityTables } from "../scripts/capacity-report";
+import { COMMITTED_STACKS, rawStackConfig, ROOT } from "./harness";
 
 describe("machineShape", () => {
   it.each([
@@ -167,5 +170,13 @@ describe("every committed GKE stack fits its nodes with at least 10 % headroom",
     const dev = rawStackConfig("dev");
     const sized = stackCapacity(parseStackConfig({ ...dev, memcached: { ...dev.memcached as object, replicas: 10 } }))!;
     expect({ fits: sized.report.fits, nodes: sized.report.nodesNeeded, max: sized.input.maxNodes }).toEqual({ fits: true, nodes: 5, max: 6 });
+  });
+});
+
+describe("README", () => {
+  it("shows the capacity tables the model computes (scripts/capacity-report.ts)", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const shown = /<!-- capacity:begin -->\n([\s\S]*?)\n<!-- capacity:end -->/.exec(readme)?.[1];
+    expect(shown).toBe(capacityTables());
   });
 });
