@@ -1,88 +1,102 @@
 // The stack's whole configuration as one typed object, and its validation. Pure: it takes the raw values
-// `pulumi config` holds and returns either the config or every problem at once, each naming the key, the
-// bad value and the fix. Nothing here reads Pulumi config or creates resources (see stackConfig.ts).
+// `pulumi config` holds and returns either the config or every problem at once, each naming the key path,
+// the bad value and the fix. Every key is declared once, in SCHEMA (type, default, description, check);
+// Pulumi.yaml's declarations and the README's key table are generated from it (scripts/config-docs.ts).
 import { capacityProblems } from "./capacityCheck";
-import { machineShape } from "./machineTypes";
+import { boolean, Check, closest, defaultOf, integer, list, object, oneOf, read, string, ValuesOf } from "./configSchema";
+import { gcpLocation } from "./gcpLocations";
 import { memcachedMemoryLimitMib, MIN_MEMORY_MB } from "./sizing";
+import {
+  cidr, clusterDomain, clusterName, dnsLabel, hhmm, machineType, namespaceName, optionalCpu, optionalMemory,
+  pinnedImage, positiveCpu, privateSlash28, projectId,
+} from "./validators";
 
-export type ReleaseChannel = "RAPID" | "REGULAR" | "STABLE";
-export type Target = "gke" | "existing";
+export const MEMCACHED_PORT = 11211;
+export const MCROUTER_PORT = 5000;
+/** Connections beyond mcrouter's: probes, `kubectl exec` debugging, a stats scraper. */
+export const CONNECTION_HEADROOM = 64;
 
-export interface AuthorizedNetwork {
-  cidrBlock: string;
-  displayName: string;
-}
+const optional = (check: Check<string>): Check<string> => (v) => (v === "" ? undefined : check(v));
 
-export interface ClusterConfig {
-  /** GKE cluster name; defaults to `memcached-<stack>`. */
-  name: string;
-  /** A zone (`us-central1-f`, zonal cluster) or a region (`us-central1`, regional cluster). */
-  location: string;
-  /** Zones of the node pool. Required for a regional location, so the total node count is explicit. */
-  nodeLocations: string[];
-  /** Total number of nodes in the cluster, across all zones; the autoscaler's minimum. */
-  nodeCount: number;
-  /** Total maximum with node-pool autoscaling (the cluster autoscaler adds nodes for Pending pods); 0: no autoscaling. */
-  maxNodeCount: number;
-  machineType: string;
-  diskSizeGb: number;
-  diskType: "pd-standard" | "pd-balanced" | "pd-ssd";
-  releaseChannel: ReleaseChannel;
-  deletionProtection: boolean;
-  /** CIDRs allowed to reach the control plane. Empty: no restriction (dev only; prod must list its own). */
-  masterAuthorizedNetworks: AuthorizedNetwork[];
-  /** Nodes get no external IP (needs Cloud NAT for image pulls from outside Google). */
-  privateNodes: boolean;
-  /** /28 for the control plane's peering range, used only with privateNodes. */
-  masterIpv4CidrBlock: string;
-  /** Daily maintenance window start, `HH:MM` UTC. */
-  maintenanceStartTime: string;
-  network: string;
-  subnetwork: string;
-}
+export const TARGETS = ["gke", "existing"] as const;
+export type Target = typeof TARGETS[number];
+export const TARGET_DOC = "Where the cache runs: `gke` (create a GKE cluster) or `existing` (deploy onto the cluster of a kubeconfig, no GCP needed).";
 
-export interface ExistingClusterConfig {
-  /** Path of the kubeconfig to deploy with; empty: the Kubernetes provider's default ($KUBECONFIG, ~/.kube/config). */
-  kubeconfig: string;
-  /** Context within that kubeconfig; empty: its current context. */
-  context: string;
-  /** Nodes the mcrouter DaemonSet will run on; sizes memcached's -c. */
-  nodeCount: number;
-  /** When set, the provider writes the manifests to this directory instead of applying them. */
-  renderYamlToDirectory: string;
-  /** What each node has free for this stack (`kubectl describe node`: allocatable less your own per-node pods); empty: no capacity check. */
-  nodeAllocatable: { cpu: string; memory: string };
-}
+export const SCHEMA = {
+  cluster: object("GKE cluster (target gke).", {
+    name: string("GKE cluster name; empty: memcached-<stack>", "", clusterName),
+    location: string("zone (zonal cluster, e.g. us-central1-f) or region (regional cluster, with nodeLocations); required", ""),
+    allowUnlistedLocations: boolean("accept a zone or region newer than the repository's table (lib/gcpLocations.ts)", false),
+    nodeLocations: list("zones of a regional cluster's node pool", string("zone", ""), (zone) => zone),
+    nodeCount: integer("TOTAL nodes across zones (with 3 zones and 3, one per zone); the autoscaler's minimum", 3, 1, 1000),
+    maxNodeCount: integer("TOTAL maximum with node-pool autoscaling; 0: no autoscaling", 0, 0, 1000),
+    machineType: string("Compute Engine machine type (one the capacity model sizes)", "e2-standard-2", machineType),
+    diskSizeGb: integer("node boot disk, GB", 50, 10, 65536),
+    diskType: oneOf("node boot disk type", "pd-balanced", ["pd-standard", "pd-balanced", "pd-ssd"] as const),
+    releaseChannel: oneOf("GKE release channel", "REGULAR", ["RAPID", "REGULAR", "STABLE"] as const),
+    deletionProtection: boolean("refuse to delete the cluster", true),
+    masterAuthorizedNetworks: list("CIDRs allowed to reach the control plane ([{cidrBlock, displayName}]); empty: any (dev only)",
+      object("an authorized network", {
+        cidrBlock: string("IPv4 CIDR", "", cidr),
+        displayName: string("name shown in the console; empty: network-<index>", ""),
+      }), (n) => n.cidrBlock),
+    privateNodes: boolean("nodes get no external IP (needs Cloud NAT for images from outside Google)", false),
+    masterIpv4CidrBlock: string("/28 in a private range for the control plane's peering (privateNodes only)", "172.16.0.32/28", privateSlash28),
+    maintenanceStartTime: string("daily maintenance window start, HH:MM UTC", "03:00", hhmm),
+    network: string("VPC network", "default", dnsLabel("VPC network name")),
+    subnetwork: string("VPC subnetwork; empty: the network's default", "", optional(dnsLabel("subnetwork name"))),
+  }),
+  existingCluster: object("Existing cluster (target existing).", {
+    kubeconfig: string("kubeconfig path; empty: $KUBECONFIG or ~/.kube/config", ""),
+    context: string("context in it; empty: its current context", ""),
+    nodeCount: integer("nodes mcrouter will run on (sizes memcached -c)", 3, 1, 1000),
+    renderYamlToDirectory: string("write the manifests there instead of applying them", ""),
+    nodeAllocatable: object("what each node has free for this stack (kubectl describe node: allocatable less your own per-node pods); enables the capacity check", {
+      cpu: string("CPU, e.g. 1930m", "", optionalCpu),
+      memory: string("memory, e.g. 6055Mi", "", optionalMemory),
+    }),
+  }),
+  memcached: object("memcached StatefulSet.", {
+    namespace: string("namespace", "memcached", namespaceName),
+    replicas: integer("pods (shards)", 3, 1, 256),
+    memoryMb: integer("-m, cache memory a pod, MiB (at least 64)", 1024, 1, 1 << 20),
+    maxItemSizeMb: integer("-I, largest item, MiB (at most memoryMb / 2)", 1, 1, 1024),
+    maxConnections: integer("-c (at least nodes x mcrouter.numProxies + 64)", 1024, 1, 1 << 20),
+    threads: integer("-t", 4, 1, 64),
+    cpu: string("CPU a pod (request = limit)", "500m", positiveCpu),
+    image: string("image, pinned", "memcached:1.6.38-alpine", pinnedImage),
+    clusterDomain: string("the cluster's DNS domain", "cluster.local", clusterDomain),
+  }),
+  mcrouter: object("mcrouter DaemonSet (hostPort 5000).", {
+    namespace: string("namespace", "mcrouter", namespaceName),
+    // There is no official image; this is the one the Helm stable/mcrouter chart shipped (see README).
+    image: string("image, pinned", "jphalip/mcrouter:0.36.0", pinnedImage),
+    numProxies: integer("--num-proxies", 2, 1, 64),
+    serverTimeoutMs: integer("--server-timeout", 1000, 1, 60000),
+    timeoutsUntilTko: integer("--timeouts-until-tko", 3, 1, 100),
+    probeTimeoutInitialMs: integer("--probe-timeout-initial", 3000, 100, 600000),
+    probeTimeoutMaxMs: integer("--probe-timeout-max (at least probeTimeoutInitialMs)", 60000, 100, 3600000),
+    cpu: string("CPU a pod (request = limit)", "250m", positiveCpu),
+    memoryMb: integer("memory a pod, MiB", 256, 32, 1 << 16),
+  }),
+  sampleApp: object("Sample application Deployment.", {
+    namespace: string("namespace", "cache-clients", namespaceName),
+    replicas: integer("pods", 9, 1, 1000),
+    image: string("image, pinned (busybox: the data-path probe needs sh, nc, timeout)", "busybox:1.37.0", pinnedImage),
+  }),
+};
 
-export interface MemcachedConfig {
-  namespace: string;
-  replicas: number;
-  memoryMb: number;
-  maxItemSizeMb: number;
-  maxConnections: number;
-  threads: number;
-  cpu: string;
-  image: string;
-  clusterDomain: string;
-}
+/** The project's structured config keys (`memcached-gke:<key>`), each an object of fields. */
+export const SECTIONS = Object.keys(SCHEMA) as (keyof typeof SCHEMA)[];
+type Section<K extends keyof typeof SCHEMA> = ValuesOf<typeof SCHEMA[K]["fields"]>;
+export type ClusterConfig = Section<"cluster">;
+export type ExistingClusterConfig = Section<"existingCluster">;
+export type MemcachedConfig = Section<"memcached">;
+export type McrouterConfig = Section<"mcrouter">;
+export type SampleAppConfig = Section<"sampleApp">;
+export type AuthorizedNetwork = ClusterConfig["masterAuthorizedNetworks"][number];
 
-export interface McrouterConfig {
-  namespace: string;
-  image: string;
-  numProxies: number;
-  serverTimeoutMs: number;
-  timeoutsUntilTko: number;
-  probeTimeoutInitialMs: number;
-  probeTimeoutMaxMs: number;
-  cpu: string;
-  memoryMb: number;
-}
-
-export interface SampleAppConfig {
-  namespace: string;
-  replicas: number;
-  image: string;
-}
+export const DEFAULTS = Object.fromEntries(SECTIONS.map((k) => [k, defaultOf(SCHEMA[k])])) as { [K in keyof typeof SCHEMA]: Section<K> };
 
 export interface StackConfig {
   target: Target;
@@ -97,75 +111,26 @@ export interface StackConfig {
   sampleApp: SampleAppConfig;
 }
 
-/** The project's structured config keys (`memcached-gke:<key>`), each an object of fields. */
-export const SECTIONS = ["cluster", "existingCluster", "memcached", "mcrouter", "sampleApp"] as const;
+export const PROJECT_NAMESPACE = "memcached-gke";
+const KNOWN_KEYS = ["target", ...SECTIONS];
 
 /** The raw values as `pulumi config` holds them; anything may be missing or of the wrong type. */
-export type RawConfig = { stack: string; project?: unknown; target?: unknown } & { [K in typeof SECTIONS[number]]?: unknown };
+export type RawConfig = { stack: string; project?: unknown; target?: unknown; otherKeys?: string[] } & { [K in typeof SECTIONS[number]]?: unknown };
 
-/** RawConfig from a lookup of `memcached-gke:<key>` values (Pulumi's config, or a stack file in tests). */
-export function rawConfig(stack: string, project: unknown, get: (key: string) => unknown): RawConfig {
-  return { stack, project, target: get("target"), ...Object.fromEntries(SECTIONS.map((k) => [k, get(k)])) };
+/**
+ * RawConfig from a lookup of `memcached-gke:<key>` strings (Pulumi's config holds objects as JSON text): a
+ * value that is not JSON stays the string it is, and validation reports it like any other problem.
+ */
+export function rawConfig(stack: string, project: unknown, get: (key: string) => unknown, setKeys: string[]): RawConfig {
+  const parsed = (key: string) => {
+    const value = get(key);
+    if (typeof value !== "string") return value;
+    try { return JSON.parse(value); } catch { return value; }
+  };
+  const otherKeys = setKeys.filter((k) => k.startsWith(`${PROJECT_NAMESPACE}:`)).map((k) => k.slice(PROJECT_NAMESPACE.length + 1))
+    .filter((k) => !KNOWN_KEYS.includes(k));
+  return { stack, project, target: get("target"), otherKeys, ...Object.fromEntries(SECTIONS.map((k) => [k, parsed(k)])) };
 }
-
-export const MEMCACHED_PORT = 11211;
-export const MCROUTER_PORT = 5000;
-/** Connections beyond mcrouter's: probes, `kubectl exec` debugging, a stats scraper. */
-export const CONNECTION_HEADROOM = 64;
-
-export const DEFAULTS = {
-  cluster: {
-    nodeLocations: [] as string[],
-    nodeCount: 3,
-    maxNodeCount: 0,
-    machineType: "e2-standard-2",
-    diskSizeGb: 50,
-    diskType: "pd-balanced",
-    releaseChannel: "REGULAR",
-    deletionProtection: true,
-    masterAuthorizedNetworks: [] as AuthorizedNetwork[],
-    privateNodes: false,
-    masterIpv4CidrBlock: "172.16.0.32/28",
-    maintenanceStartTime: "03:00",
-    network: "default",
-    subnetwork: "",
-  },
-  existingCluster: { kubeconfig: "", context: "", nodeCount: 3, renderYamlToDirectory: "", nodeAllocatable: { cpu: "", memory: "" } },
-  memcached: {
-    namespace: "memcached",
-    replicas: 3,
-    memoryMb: 1024,
-    maxItemSizeMb: 1,
-    maxConnections: 1024,
-    threads: 4,
-    cpu: "500m",
-    image: "memcached:1.6.38-alpine",
-    clusterDomain: "cluster.local",
-  },
-  mcrouter: {
-    namespace: "mcrouter",
-    // There is no official image; this is the one the Helm stable/mcrouter chart shipped (see README).
-    image: "jphalip/mcrouter:0.36.0",
-    numProxies: 2,
-    serverTimeoutMs: 1000,
-    timeoutsUntilTko: 3,
-    probeTimeoutInitialMs: 3000,
-    probeTimeoutMaxMs: 60000,
-    cpu: "250m",
-    memoryMb: 256,
-  },
-  sampleApp: { namespace: "cache-clients", replicas: 9, image: "busybox:1.37.0" },
-} as const;
-
-const ZONE = /^[a-z]+-[a-z]+[0-9]+-[a-z]$/;
-const REGION = /^[a-z]+-[a-z]+[0-9]+$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const CLUSTER_NAME = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
-const CIDR = /^([0-9]{1,3}\.){3}[0-9]{1,3}\/([0-9]|[12][0-9]|3[0-2])$/;
-const CPU = /^([0-9]+m|[0-9]+(\.[0-9]+)?)$/;
-const HH_MM = /^([01][0-9]|2[0-3]):[0-5][0-9]$/;
-/** An image reference pinned by tag (not `latest`) or by digest. */
-const PINNED_IMAGE = /^[a-z0-9][a-z0-9._\/:-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/;
 
 export class ConfigErrors extends Error {
   constructor(public readonly problems: string[]) {
@@ -175,272 +140,111 @@ export class ConfigErrors extends Error {
   }
 }
 
-/** Reads one structured key field by field, recording each problem instead of stopping at the first. */
-class Section {
-  constructor(
-    private readonly key: string,
-    private readonly raw: Record<string, unknown>,
-    private readonly problems: string[],
-  ) {}
-
-  static of(key: string, value: unknown, problems: string[]): Section {
-    if (value === undefined || value === null) return new Section(key, {}, problems);
-    if (typeof value !== "object" || Array.isArray(value)) {
-      problems.push(`${key}: expected an object, got ${JSON.stringify(value)}; set its fields with \`pulumi config set --path ${key}.<field> <value>\``);
-      return new Section(key, {}, problems);
-    }
-    return new Section(key, value as Record<string, unknown>, problems);
-  }
-
-  path(field: string): string {
-    return `${this.key}.${field}`;
-  }
-
-  fail(field: string, value: unknown, fix: string): void {
-    this.problems.push(`${this.path(field)}: ${JSON.stringify(value)} ${fix}`);
-  }
-
-  value(field: string): unknown {
-    return this.raw[field];
-  }
-
-  string(field: string, fallback: string, pattern?: RegExp, fix?: string): string {
-    const value = this.raw[field] ?? fallback;
-    if (typeof value !== "string") {
-      this.fail(field, value, "is not a string");
-      return fallback;
-    }
-    if (pattern && !pattern.test(value)) this.fail(field, value, fix ?? `does not match ${pattern}`);
-    return value;
-  }
-
-  oneOf<T extends string>(field: string, fallback: T, allowed: readonly T[]): T {
-    const value = this.raw[field] ?? fallback;
-    if (!allowed.includes(value as T)) {
-      this.fail(field, value, `is not one of ${allowed.join(", ")}; pick one of them`);
-      return fallback;
-    }
-    return value as T;
-  }
-
-  integer(field: string, fallback: number, min: number, max: number): number {
-    let value = this.raw[field] ?? fallback;
-    // `pulumi config set` without --path stores numbers as strings.
-    if (typeof value === "string" && /^-?[0-9]+$/.test(value)) value = Number(value);
-    if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-      this.fail(field, value, `must be a whole number from ${min} to ${max}; set a value in that range`);
-      return fallback;
-    }
-    return value;
-  }
-
-  boolean(field: string, fallback: boolean): boolean {
-    let value = this.raw[field] ?? fallback;
-    if (value === "true" || value === "false") value = value === "true";
-    if (typeof value !== "boolean") {
-      this.fail(field, value, "must be true or false");
-      return fallback;
-    }
-    return value;
-  }
-
-  list<T>(field: string, fallback: readonly T[], item: (value: unknown, index: number) => T | undefined): T[] {
-    const value = this.raw[field] ?? fallback;
-    if (!Array.isArray(value)) {
-      this.fail(field, value, "must be a list; set items with `--path`, e.g. field[0]");
-      return [...fallback];
-    }
-    return value.map(item).filter((v): v is T => v !== undefined);
-  }
-}
-
-function parseCluster(stack: string, raw: unknown, problems: string[]): ClusterConfig {
-  const s = Section.of("cluster", raw, problems);
-  const d = DEFAULTS.cluster;
-  const location = s.string("location", "", undefined);
-  const isZone = ZONE.test(location);
-  const isRegion = REGION.test(location);
-  if (!isZone && !isRegion) {
-    s.fail("location", location, "is neither a zone (e.g. us-central1-f) nor a region (e.g. us-central1); set cluster.location");
-  }
-  const nodeLocations = s.list("nodeLocations", d.nodeLocations, (zone, i) => {
-    if (typeof zone === "string" && ZONE.test(zone)) return zone;
-    s.fail(`nodeLocations[${i}]`, zone, "is not a zone such as us-central1-a");
-    return undefined;
-  });
-  const nodeCount = s.integer("nodeCount", d.nodeCount, 1, 1000);
-  const maxNodeCount = s.integer("maxNodeCount", d.maxNodeCount, 0, 1000);
-  if (maxNodeCount !== 0 && maxNodeCount < nodeCount) {
-    s.fail("maxNodeCount", maxNodeCount, `is below cluster.nodeCount (${nodeCount}), the autoscaler's minimum; set it to at least ${nodeCount}, or 0 for no autoscaling`);
-  }
-  const machineType = s.string("machineType", d.machineType);
-  const shape = machineShape(machineType);
-  if (typeof shape === "string") s.fail("machineType", machineType, shape.startsWith("is ") ? shape : `cannot be sized: ${shape}`);
-  if (isRegion) {
-    if (nodeLocations.length === 0) {
-      s.fail("location", location, `is a region: GKE would create nodeCount (${nodeCount}) nodes in each of its zones. ` +
-        `Use a zone (e.g. ${location}-f) for a zonal cluster, or list the zones in cluster.nodeLocations so that ${nodeCount} nodes are spread over them`);
-    } else if (nodeCount % nodeLocations.length !== 0) {
-      s.fail("nodeCount", nodeCount, `cannot be spread evenly over the ${nodeLocations.length} zones of cluster.nodeLocations; ` +
-        `use a multiple of ${nodeLocations.length} or list ${nodeCount} zone(s)`);
-    }
-    for (const zone of nodeLocations) {
-      if (!zone.startsWith(`${location}-`)) s.fail("nodeLocations", zone, `is not a zone of region ${location}`);
-    }
-  } else if (isZone && nodeLocations.length > 0) {
-    s.fail("nodeLocations", nodeLocations, "is only for a regional cluster.location; remove it for a zonal cluster");
-  }
-  const masterAuthorizedNetworks = s.list("masterAuthorizedNetworks", d.masterAuthorizedNetworks, (entry, i) => {
-    const e = Section.of(`cluster.masterAuthorizedNetworks[${i}]`, entry, problems);
-    return {
-      cidrBlock: e.string("cidrBlock", "", CIDR, "is not an IPv4 CIDR such as 203.0.113.0/24"),
-      displayName: e.string("displayName", `network-${i}`),
-    };
-  });
-  return {
-    name: s.string("name", `memcached-${stack}`, CLUSTER_NAME, "is not a valid GKE cluster name (lowercase letters, digits, '-', at most 40, starting with a letter)"),
-    location,
-    nodeLocations,
-    nodeCount,
-    maxNodeCount,
-    machineType,
-    diskSizeGb: s.integer("diskSizeGb", d.diskSizeGb, 10, 65536),
-    diskType: s.oneOf("diskType", d.diskType, ["pd-standard", "pd-balanced", "pd-ssd"] as const),
-    releaseChannel: s.oneOf("releaseChannel", d.releaseChannel, ["RAPID", "REGULAR", "STABLE"] as const),
-    deletionProtection: s.boolean("deletionProtection", d.deletionProtection),
-    masterAuthorizedNetworks,
-    privateNodes: s.boolean("privateNodes", d.privateNodes),
-    masterIpv4CidrBlock: s.string("masterIpv4CidrBlock", d.masterIpv4CidrBlock, /\/28$/, "must be a /28 CIDR"),
-    maintenanceStartTime: s.string("maintenanceStartTime", d.maintenanceStartTime, HH_MM, "must be HH:MM (UTC)"),
-    network: s.string("network", d.network, DNS_LABEL, "is not a VPC network name"),
-    subnetwork: s.string("subnetwork", d.subnetwork),
-  };
-}
-
-function parseExistingCluster(raw: unknown, problems: string[]): ExistingClusterConfig {
-  const s = Section.of("existingCluster", raw, problems);
-  const d = DEFAULTS.existingCluster;
-  const config: ExistingClusterConfig = {
-    kubeconfig: s.string("kubeconfig", d.kubeconfig),
-    context: s.string("context", d.context),
-    nodeCount: s.integer("nodeCount", d.nodeCount, 1, 1000),
-    renderYamlToDirectory: s.string("renderYamlToDirectory", d.renderYamlToDirectory),
-    nodeAllocatable: parseNodeAllocatable(Section.of("existingCluster.nodeAllocatable", s.value("nodeAllocatable"), problems)),
-  };
-  if (config.renderYamlToDirectory) {
-    for (const field of ["kubeconfig", "context"] as const) {
-      if (config[field]) {
-        s.fail(field, config[field], "cannot be combined with existingCluster.renderYamlToDirectory (rendering needs no cluster); remove one of them");
-      }
-    }
-  }
-  return config;
-}
-
-function parseNodeAllocatable(s: Section): ExistingClusterConfig["nodeAllocatable"] {
-  const d = DEFAULTS.existingCluster.nodeAllocatable;
-  const cpu = s.string("cpu", d.cpu, /^$|^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/, "is not a CPU quantity such as 1930m");
-  const memory = s.string("memory", d.memory, /^$|^[0-9]+(Ki|Mi|Gi)?$/, "is not a memory quantity such as 6055Mi or 6218300Ki");
-  if ((cpu === "") !== (memory === "")) {
-    s.fail(cpu === "" ? "cpu" : "memory", "", "is missing: set both existingCluster.nodeAllocatable.cpu and .memory (from `kubectl describe node`), or neither");
-  }
-  return { cpu, memory };
-}
-
-const namespaceName = (s: Section, fallback: string): string =>
-  s.string("namespace", fallback, DNS_LABEL, "is not a valid namespace name");
-
-function pinnedImage(s: Section, fallback: string): string {
-  const image = s.string("image", fallback);
-  if (!PINNED_IMAGE.test(image) || image.endsWith(":latest")) {
-    s.fail("image", image, "is not pinned: give an explicit tag other than latest, or a @sha256 digest");
-  }
-  return image;
-}
-
-function parseMemcached(raw: unknown, problems: string[]): MemcachedConfig {
-  const s = Section.of("memcached", raw, problems);
-  const d = DEFAULTS.memcached;
-  const config: MemcachedConfig = {
-    namespace: namespaceName(s, d.namespace),
-    replicas: s.integer("replicas", d.replicas, 1, 256),
-    memoryMb: s.integer("memoryMb", d.memoryMb, 1, 1 << 20),
-    maxItemSizeMb: s.integer("maxItemSizeMb", d.maxItemSizeMb, 1, 1024),
-    maxConnections: s.integer("maxConnections", d.maxConnections, 1, 1 << 20),
-    threads: s.integer("threads", d.threads, 1, 64),
-    cpu: s.string("cpu", d.cpu, CPU, "is not a CPU quantity such as 500m or 2"),
-    image: pinnedImage(s, d.image),
-    clusterDomain: s.string("clusterDomain", d.clusterDomain, /^[a-z0-9.-]+$/, "is not a DNS domain"),
-  };
-  if (config.memoryMb < MIN_MEMORY_MB) {
-    const limit = memcachedMemoryLimitMib(config);
-    s.fail("memoryMb", config.memoryMb, `is below the ${MIN_MEMORY_MB} MiB minimum: the container limit would be ` +
-      `mostly memcached's own overhead (${limit - config.memoryMb} of ${limit} MiB); set at least ${MIN_MEMORY_MB}`);
-  }
-  if (config.maxItemSizeMb * 2 > config.memoryMb) {
-    s.fail("maxItemSizeMb", config.maxItemSizeMb, `is more than half of memcached.memoryMb (${config.memoryMb}); ` +
-      `memcached needs room for at least two slab pages: set it to at most ${Math.floor(config.memoryMb / 2)}`);
-  }
-  return config;
-}
-
-function parseMcrouter(raw: unknown, problems: string[]): McrouterConfig {
-  const s = Section.of("mcrouter", raw, problems);
-  const d = DEFAULTS.mcrouter;
-  const config: McrouterConfig = {
-    namespace: namespaceName(s, d.namespace),
-    image: pinnedImage(s, d.image),
-    numProxies: s.integer("numProxies", d.numProxies, 1, 64),
-    serverTimeoutMs: s.integer("serverTimeoutMs", d.serverTimeoutMs, 1, 60000),
-    timeoutsUntilTko: s.integer("timeoutsUntilTko", d.timeoutsUntilTko, 1, 100),
-    probeTimeoutInitialMs: s.integer("probeTimeoutInitialMs", d.probeTimeoutInitialMs, 100, 600000),
-    probeTimeoutMaxMs: s.integer("probeTimeoutMaxMs", d.probeTimeoutMaxMs, 100, 3600000),
-    cpu: s.string("cpu", d.cpu, CPU, "is not a CPU quantity such as 250m or 1"),
-    memoryMb: s.integer("memoryMb", d.memoryMb, 32, 1 << 16),
-  };
-  if (config.probeTimeoutMaxMs < config.probeTimeoutInitialMs) {
-    s.fail("probeTimeoutMaxMs", config.probeTimeoutMaxMs,
-      `is below mcrouter.probeTimeoutInitialMs (${config.probeTimeoutInitialMs}); set it to at least that`);
-  }
-  return config;
-}
-
-function parseSampleApp(raw: unknown, problems: string[]): SampleAppConfig {
-  const s = Section.of("sampleApp", raw, problems);
-  const d = DEFAULTS.sampleApp;
-  return {
-    namespace: namespaceName(s, d.namespace),
-    replicas: s.integer("replicas", d.replicas, 1, 1000),
-    image: pinnedImage(s, d.image),
-  };
-}
-
 /** Connections memcached must accept: one per mcrouter proxy thread per node, plus headroom. */
 export function requiredMemcachedConnections(nodeCount: number, numProxies: number): number {
   return nodeCount * numProxies + CONNECTION_HEADROOM;
+}
+
+const isSet = (value: unknown) => value !== undefined && value !== null && !(typeof value === "object" && Object.keys(value).length === 0);
+
+function checkCluster(stack: string, c: ClusterConfig, problems: string[]): ClusterConfig {
+  const fail = (field: string, value: unknown, why: string) => problems.push(`cluster.${field}: ${JSON.stringify(value)} ${why}`);
+  const location = c.location === "" ? "is missing; set cluster.location to a zone (e.g. us-central1-f) or a region with cluster.nodeLocations"
+    : gcpLocation(c.location, c.allowUnlistedLocations);
+  if (typeof location === "string") fail("location", c.location, location);
+  c.nodeLocations.forEach((zone, i) => {
+    const z = gcpLocation(zone, c.allowUnlistedLocations);
+    if (typeof z === "string") fail(`nodeLocations[${i}]`, zone, z);
+    else if (z.kind !== "zone") fail(`nodeLocations[${i}]`, zone, "is a region; list zones, e.g. us-central1-a");
+    else if (typeof location !== "string" && location.kind === "region" && z.region !== location.region) fail(`nodeLocations[${i}]`, zone, `is not a zone of region ${location.region}`);
+  });
+  if (typeof location !== "string" && location.kind === "region") {
+    if (c.nodeLocations.length === 0) {
+      fail("location", c.location, `is a region: GKE would create nodeCount (${c.nodeCount}) nodes in each of its zones. ` +
+        `Use a zone (e.g. ${c.location}-f) for a zonal cluster, or list the zones in cluster.nodeLocations so that ${c.nodeCount} nodes are spread over them`);
+    } else if (c.nodeCount % c.nodeLocations.length !== 0) {
+      fail("nodeCount", c.nodeCount, `cannot be spread evenly over the ${c.nodeLocations.length} zones of cluster.nodeLocations; ` +
+        `use a multiple of ${c.nodeLocations.length} or list ${c.nodeCount} zone(s)`);
+    }
+  } else if (typeof location !== "string" && c.nodeLocations.length > 0) {
+    fail("nodeLocations", c.nodeLocations, "is only for a regional cluster.location; remove it for a zonal cluster");
+  }
+  if (c.maxNodeCount !== 0 && c.maxNodeCount < c.nodeCount) {
+    fail("maxNodeCount", c.maxNodeCount, `is below cluster.nodeCount (${c.nodeCount}), the autoscaler's minimum; set it to at least ${c.nodeCount}, or 0 for no autoscaling`);
+  }
+  return {
+    ...c,
+    name: c.name || `memcached-${stack}`,
+    masterAuthorizedNetworks: c.masterAuthorizedNetworks.map((n, i) => ({ cidrBlock: n.cidrBlock, displayName: n.displayName || `network-${i}` })),
+  };
+}
+
+function checkExistingCluster(e: ExistingClusterConfig, problems: string[]): void {
+  const alreadyReported = problems.some((p) => p.startsWith("existingCluster.nodeAllocatable"));
+  if (e.renderYamlToDirectory) {
+    for (const field of ["kubeconfig", "context"] as const) {
+      if (e[field]) {
+        problems.push(`existingCluster.${field}: ${JSON.stringify(e[field])} cannot be combined with existingCluster.renderYamlToDirectory (rendering needs no cluster); remove one of them`);
+      }
+    }
+  }
+  const { cpu, memory } = e.nodeAllocatable;
+  if ((cpu === "") !== (memory === "") && !alreadyReported) {
+    problems.push(`existingCluster.nodeAllocatable.${cpu === "" ? "cpu" : "memory"}: "" is missing: set both existingCluster.nodeAllocatable.cpu and .memory (from \`kubectl describe node\`), or neither`);
+  }
+}
+
+function checkMemcached(m: MemcachedConfig, problems: string[]): void {
+  if (m.memoryMb < MIN_MEMORY_MB) {
+    const limit = memcachedMemoryLimitMib(m);
+    problems.push(`memcached.memoryMb: ${m.memoryMb} is below the ${MIN_MEMORY_MB} MiB minimum: the container limit would be ` +
+      `mostly memcached's own overhead (${limit - m.memoryMb} of ${limit} MiB); set at least ${MIN_MEMORY_MB}`);
+  }
+  if (m.maxItemSizeMb * 2 > m.memoryMb) {
+    problems.push(`memcached.maxItemSizeMb: ${m.maxItemSizeMb} is more than half of memcached.memoryMb (${m.memoryMb}); ` +
+      `memcached needs room for at least two slab pages: set it to at most ${Math.floor(m.memoryMb / 2)}`);
+  }
 }
 
 /** Validates the raw config; returns the typed config or throws ConfigErrors listing every problem. */
 export function parseStackConfig(raw: RawConfig): StackConfig {
   const problems: string[] = [];
   const target = raw.target ?? "gke";
-  if (target !== "gke" && target !== "existing") {
-    problems.push(`target: ${JSON.stringify(target)} is not one of gke, existing; set memcached-gke:target`);
+  if (!TARGETS.includes(target as Target)) {
+    problems.push(`target: ${JSON.stringify(target)} is not one of ${TARGETS.join(", ")}; set memcached-gke:target`);
+  }
+  for (const key of raw.otherKeys ?? []) {
+    const guess = closest(key, KNOWN_KEYS);
+    problems.push(`${PROJECT_NAMESPACE}:${key}: unknown key${guess ? `; did you mean ${PROJECT_NAMESPACE}:${guess}?` : `; the keys are ${KNOWN_KEYS.join(", ")}`} ` +
+      `(remove it with \`pulumi config rm ${PROJECT_NAMESPACE}:${key}\`)`);
   }
   const onGke = target !== "existing";
+  const [ownKey, otherKey] = onGke ? ["cluster", "existingCluster"] as const : ["existingCluster", "cluster"] as const;
+  if (isSet(raw[otherKey])) {
+    problems.push(`${otherKey}: ${JSON.stringify(raw[otherKey])} is set, but this stack's target is ${onGke ? "gke" : "existing"}, which ignores it; ` +
+      `remove it (\`pulumi config rm memcached-gke:${otherKey}\`) or set memcached-gke:target ${onGke ? "existing" : "gke"}`);
+  }
   let project = "";
   if (onGke) {
     if (typeof raw.project !== "string" || raw.project === "") {
       problems.push(`gcp:project: ${JSON.stringify(raw.project ?? null)} is missing; run \`pulumi config set gcp:project <your-project-id>\``);
     } else {
+      const bad = projectId(raw.project);
+      if (bad) problems.push(`gcp:project: ${JSON.stringify(raw.project)} ${bad}`);
       project = raw.project;
     }
   }
-  const cluster = onGke ? parseCluster(raw.stack, raw.cluster, problems) : undefined;
-  const existingCluster = onGke ? undefined : parseExistingCluster(raw.existingCluster, problems);
-  const memcached = parseMemcached(raw.memcached, problems);
-  const mcrouter = parseMcrouter(raw.mcrouter, problems);
-  const sampleApp = parseSampleApp(raw.sampleApp, problems);
+  const own = read(SCHEMA[ownKey], raw[ownKey], ownKey, problems);
+  const cluster = onGke ? checkCluster(raw.stack, own as ClusterConfig, problems) : undefined;
+  const existingCluster = onGke ? undefined : own as ExistingClusterConfig;
+  if (existingCluster) checkExistingCluster(existingCluster, problems);
+  const memcached = read(SCHEMA.memcached, raw.memcached, "memcached", problems);
+  checkMemcached(memcached, problems);
+  const mcrouter = read(SCHEMA.mcrouter, raw.mcrouter, "mcrouter", problems);
+  if (mcrouter.probeTimeoutMaxMs < mcrouter.probeTimeoutInitialMs) {
+    problems.push(`mcrouter.probeTimeoutMaxMs: ${mcrouter.probeTimeoutMaxMs} is below mcrouter.probeTimeoutInitialMs (${mcrouter.probeTimeoutInitialMs}); set it to at least that`);
+  }
+  const sampleApp = read(SCHEMA.sampleApp, raw.sampleApp, "sampleApp", problems);
   const nodeCount = cluster?.nodeCount ?? existingCluster!.nodeCount;
 
   const needed = requiredMemcachedConnections(nodeCount, mcrouter.numProxies);
@@ -452,9 +256,6 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
   if (new Set(namespaces).size !== namespaces.length) {
     problems.push(`memcached.namespace, mcrouter.namespace, sampleApp.namespace: ${JSON.stringify(namespaces)} must differ: ` +
       "each tier gets its own Pod Security level and NetworkPolicies");
-  }
-  if (namespaces.includes("default")) {
-    problems.push(`namespace: "default" is not allowed; pick a dedicated namespace name`);
   }
   // The capacity model needs every size to be valid: it runs once the rest of the config is.
   if (problems.length === 0) problems.push(...capacityProblems({ cluster, existingCluster, memcached, mcrouter, sampleApp }));

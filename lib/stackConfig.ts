@@ -9,7 +9,8 @@ export function readStackConfig(): StackConfig {
   const config = new pulumi.Config();
   try {
     return parseStackConfig(rawConfig(pulumi.getStack(), new pulumi.Config("gcp").get("project"),
-      (key) => (key === "target" ? config.get(key) : config.getObject(key))));
+      // Raw strings: a section that is not a JSON object is then one problem among the others.
+      (key) => config.get(key), Object.keys(pulumi.runtime.allConfig())));
   } catch (e) {
     // RunError prints the message alone, without a stack trace of this program.
     if (e instanceof ConfigErrors) throw new pulumi.RunError(e.message);

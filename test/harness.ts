@@ -138,5 +138,7 @@ export const COMMITTED_STACKS: string[] = readdirSync(ROOT)
 /** A committed stack's config as the program reads it (see lib/stackConfig.ts), without running the program. */
 export function rawStackConfig(stack: string, overrides: Record<string, unknown> = {}): RawConfig {
   const values = stackConfig(stack, overrides);
-  return rawConfig(stack, values["gcp:project"], (key) => values[`${PROJECT}:${key}`]);
+  const asPulumiHoldsIt = (v: unknown) => (v === undefined || typeof v === "string" ? v : JSON.stringify(v));
+  return rawConfig(stack, values["gcp:project"], (key) => asPulumiHoldsIt(values[`${PROJECT}:${key}`]),
+    Object.keys(values).filter((k) => values[k] !== undefined));
 }

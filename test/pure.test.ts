@@ -99,7 +99,7 @@ describe("GKE helpers", () => {
     [{ location: "us-central1", nodeLocations: ["us-central1-a", "us-central1-b"], nodeCount: 6 },
       { nodeLocations: ["us-central1-a", "us-central1-b"], nodeCountPerZone: 3 }],
   ])("turns the total %o into GKE's per-zone count", (cluster, shape) => {
-    const config = parseStackConfig({ stack: "t", project: "p", cluster });
+    const config = parseStackConfig({ stack: "t", project: "my-project", cluster });
     expect(nodePoolShape(config.cluster!)).toEqual(shape);
   });
 });
