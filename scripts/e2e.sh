@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# npm run e2e [-- --keep | --down]: builds (or reuses) the Go-built tools, then runs scripts/e2e/main.ts.
+# The e2e suite (test/e2e, one vitest test per lifecycle step) on the Go-built tools, which this builds or
+# reuses. `scripts/e2e.sh keep|down` runs scripts/e2e/keep.ts instead. Extra arguments go to vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(bash scripts/build-tools.sh | tail -n 1)"
 # scripts/bin: the engine's fallback runner for Node.js policy packs (no language host here).
 export PATH="$bin:$PWD/scripts/bin:$PATH" E2E_TOOLS_BIN="$bin" KWOK_STAGES="$bin/kwok-stages.yaml"
-exec npx tsx scripts/e2e/main.ts "$@"
+case "${1:-}" in
+  keep) exec npx tsx scripts/e2e/keep.ts ;;
+  down) exec npx tsx scripts/e2e/keep.ts --down ;;
+esac
+# One file at a time: each starts its own control plane, and the steps of a file run in order.
+exec npx vitest run test/e2e --no-file-parallelism --testTimeout=600000 --hookTimeout=180000 "$@"

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { rawConfig, RawConfig } from "../lib/config";
-import { requireProgramAfresh, ROOT } from "./support/program";
+import { loadProgramAfresh, ROOT } from "./support/program";
 
 export { ROOT };
 
@@ -111,16 +111,6 @@ export class ProgramFailure extends Error {
     super(cause.message);
     this.name = "ProgramFailure";
   }
-}
-
-/** Runs index.ts again, as `pulumi up` would: under vitest, or in plain Node for the benchmarks. */
-async function loadProgramAfresh(): Promise<Record<string, unknown>> {
-  if (process.env.VITEST) {
-    const { vi } = await import("vitest");
-    vi.resetModules();
-    return import("../index");
-  }
-  return requireProgramAfresh();
 }
 
 /** The plain value behind an Output (secrets included). */

@@ -1,11 +1,12 @@
 // A local Kubernetes control plane on loopback: etcd, kube-apiserver, kube-controller-manager,
 // kube-scheduler and kwok (fake kubelets), all built from Go modules by scripts/build-tools.sh.
 // Nothing listens beyond 127.0.0.1, and every process is recorded so `stop` can end it, also after a crash.
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { ChildProcess, execFile, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { freePort } from "../../test/support/freePort";
 import { join } from "node:path";
+import { freePort } from "../../test/support/freePort";
+import { KwokNode, systemPlaceholderPods } from "./gkeShape";
 
 export interface ControlPlane {
   dir: string;
@@ -23,11 +24,20 @@ export function log(message: string): void {
   console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-export function kubectl(kubeconfig: string, args: string[], input?: string): string {
-  return execFileSync("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+/** kubectl, asynchronously and bounded (so a test's own timeout can still fire): stdout, or a rejection with stderr. */
+export function kubectl(kubeconfig: string, args: string[], input?: string, timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 << 20 },
+      (error, stdout, stderr) => (error ? reject(new Error(`kubectl ${args.join(" ")}: ${stderr || error.message}`)) : resolve(stdout)));
+    child.stdin?.end(input ?? "");
+  });
 }
 
-async function waitFor(what: string, timeoutMs: number, probe: () => boolean | Promise<boolean>): Promise<void> {
+export async function kubectlJson(kubeconfig: string, args: string[]): Promise<any> {
+  return JSON.parse(await kubectl(kubeconfig, [...args, "-o", "json"]));
+}
+
+export async function waitFor(what: string, timeoutMs: number, probe: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -52,10 +62,8 @@ function start(dir: string, name: string, args: string[]): ChildProcess {
   return child;
 }
 
-/** GKE-style node names, so the stack sees what it would see on GKE. */
-export const NODE_NAMES = [0, 1, 2].map((i) => `gke-memcached-local-pool-7c3e9a1f-${["k2x4", "m8q1", "t5w9"][i]}`);
-
-export async function startControlPlane(dir: string): Promise<ControlPlane> {
+/** Starts the control plane with these KWOK nodes, and GKE's own pods (placeholders) on them. */
+export async function startControlPlane(dir: string, kwokNodes: KwokNode[]): Promise<ControlPlane> {
   mkdirSync(join(dir, "pki"), { recursive: true });
   const [etcdPort, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = await Promise.all(Array.from({ length: 6 }, freePort));
   const token = randomBytes(24).toString("hex");
@@ -79,7 +87,8 @@ users:
 - name: admin
   user: { token: ${token} }
 `, { mode: 0o600 });
-  const state: State = { dir, kubeconfig, nodes: NODE_NAMES, pids: {} };
+  const nodeNames = kwokNodes.map((n) => n.name);
+  const state: State = { dir, kubeconfig, nodes: nodeNames, pids: {} };
   const save = () => writeFileSync(join(dir, STATE_FILE), JSON.stringify(state, null, 2));
   const run = (name: string, args: string[]) => { state.pids[name] = start(dir, name, args).pid!; save(); };
 
@@ -102,7 +111,7 @@ users:
     // The loopback address cannot be the `kubernetes` Service's endpoint; nothing here needs it.
     "--endpoint-reconciler-type=none",
   ]);
-  await waitFor("the API server", 120_000, () => kubectl(kubeconfig, ["get", "--raw", "/readyz"]).trim() === "ok");
+  await waitFor("the API server", 120_000, async () => (await kubectl(kubeconfig, ["get", "--raw", "/readyz"], undefined, 5_000)).trim() === "ok");
   const common = [`--kubeconfig=${kubeconfig}`, "--bind-address=127.0.0.1", "--leader-elect=false"];
   run("kube-controller-manager", [...common, `--secure-port=${kcmPort}`,
     `--service-account-private-key-file=${join(dir, "pki/sa.key")}`, "--use-service-account-credentials=false",
@@ -113,33 +122,27 @@ users:
     "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
     `--server-address=127.0.0.1:${kwokPort}`, "--cidr=10.244.0.0/16", "--node-ip=10.128.0.10"]);
 
-  log(`${NODE_NAMES.length} KWOK nodes (no NoSchedule taint, so the DaemonSet lands on all of them)`);
-  const nodes = NODE_NAMES.map((name) => ({
+  log(`${kwokNodes.length} KWOK nodes of ${kwokNodes[0].labels["node.kubernetes.io/instance-type"]} (no NoSchedule taint, so the DaemonSet lands on all of them)`);
+  const nodes = kwokNodes.map((n) => ({
     apiVersion: "v1", kind: "Node",
-    metadata: {
-      name,
-      annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" },
-      labels: {
-        "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-        "cloud.google.com/gke-nodepool": "pool", "topology.kubernetes.io/zone": "us-central1-f", type: "kwok",
-      },
-    },
+    metadata: { name: n.name, annotations: { "kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0" }, labels: { ...n.labels, type: "kwok" } },
   }));
-  kubectl(kubeconfig, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: nodes }));
-  // What an e2-standard-2 GKE node offers. kwok's default (1k CPUs, 1Ti, no ephemeral storage) would leave
-  // every pod that bounds its ephemeral storage Pending.
-  const resources = { cpu: "1930m", memory: "6055Mi", "ephemeral-storage": "47Gi", pods: "110" };
-  for (const name of NODE_NAMES) {
-    kubectl(kubeconfig, ["patch", "node", name, "--subresource=status", "--type=merge", "-p",
-      JSON.stringify({ status: { capacity: { ...resources, cpu: "2", memory: "8Gi" }, allocatable: resources } })]);
+  await kubectl(kubeconfig, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: nodes }));
+  // kwok's default (1k CPUs, 1Ti, no ephemeral storage) would schedule anything: the node gets GKE's figures.
+  for (const n of kwokNodes) {
+    await kubectl(kubeconfig, ["patch", "node", n.name, "--subresource=status", "--type=merge", "-p",
+      JSON.stringify({ status: { capacity: n.capacity, allocatable: n.allocatable } })]);
   }
-  await waitFor("3 Ready nodes", 120_000, () => {
-    const list = JSON.parse(kubectl(kubeconfig, ["get", "nodes", "-o", "json"]));
-    return list.items.filter((n: any) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")).length === NODE_NAMES.length;
+  await waitFor(`${kwokNodes.length} Ready nodes`, 120_000, async () => {
+    const list = await kubectlJson(kubeconfig, ["get", "nodes"]);
+    return list.items.filter((n: any) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")).length === kwokNodes.length;
   });
-  await waitFor("the default ServiceAccount", 60_000, () => kubectl(kubeconfig, ["get", "serviceaccount", "default", "-o", "name"]).trim() !== "");
+  const placeholders = systemPlaceholderPods(kwokNodes);
+  log(`${placeholders.length} placeholder pods for GKE's own pods in kube-system`);
+  await kubectl(kubeconfig, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: placeholders }));
+  await waitFor("the default ServiceAccount", 60_000, async () => (await kubectl(kubeconfig, ["get", "serviceaccount", "default", "-o", "name"])).trim() !== "");
   log("control plane ready");
-  return { dir, kubeconfig, nodes: NODE_NAMES };
+  return { dir, kubeconfig, nodes: nodeNames };
 }
 
 /** Ends every process the control plane started (recorded in the state dir), waiting for them to exit. */

@@ -6,9 +6,10 @@
 // config set here never touches the repository) and links to the program.
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { execFile } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { requireProgramAfresh, ROOT } from "../../test/support/program";
+import { stringify } from "yaml";
+import { loadProgramAfresh, ROOT } from "../../test/support/program";
 
 export { ROOT };
 export const PROJECT = "memcached-gke";
@@ -17,14 +18,18 @@ const PROGRAM_FILES = ["index.ts", "components", "lib", "package.json", "tsconfi
 /** The directory holding the Go-built language host (see scripts/build-tools.sh). */
 const languageHostDir = () => join(process.env.E2E_TOOLS_BIN ?? "", "nodejs-host");
 
-/** A project directory for `stackName`: the committed local stack's config, the repository's program. */
-export function prepareProject(stateDir: string, stackName: string): string {
+/**
+ * A project directory for `stackName`: the repository's program, and the committed local stack's config or
+ * `stackConfig` (a stack file's `config:` values).
+ */
+export function prepareProject(stateDir: string, stackName: string, stackConfig?: Record<string, unknown>): string {
   const workDir = join(stateDir, `project-${stackName}`);
   if (existsSync(workDir)) return workDir;
   mkdirSync(workDir, { recursive: true });
   mkdirSync(join(stateDir, "backend"), { recursive: true });
   copyFileSync(join(ROOT, "Pulumi.yaml"), join(workDir, "Pulumi.yaml"));
-  copyFileSync(join(ROOT, "Pulumi.local.yaml"), join(workDir, `Pulumi.${stackName}.yaml`));
+  if (stackConfig) writeFileSync(join(workDir, `Pulumi.${stackName}.yaml`), stringify({ config: stackConfig }));
+  else copyFileSync(join(ROOT, "Pulumi.local.yaml"), join(workDir, `Pulumi.${stackName}.yaml`));
   for (const file of PROGRAM_FILES) symlinkSync(join(ROOT, file), join(workDir, file));
   return workDir;
 }
@@ -46,6 +51,9 @@ export interface CliResult {
   stderr: string;
 }
 
+export type Cli = ReturnType<typeof pulumiCli>;
+const CLI_TIMEOUT_MS = 5 * 60_000;
+
 /** The real CLI on a project directory: `cli(["up", "--yes"])`. Rejects with the output on failure. */
 export function pulumiCli(workDir: string, stateDir: string, kubeconfig: string) {
   const env = {
@@ -53,8 +61,9 @@ export function pulumiCli(workDir: string, stateDir: string, kubeconfig: string)
     ...pulumiEnv(stateDir, kubeconfig),
     PATH: `${languageHostDir()}:${process.env.PATH}`,
   };
-  return (args: string[]): Promise<CliResult> => new Promise((resolve, reject) => {
-    execFile("pulumi", [...args, "--non-interactive", "--cwd", workDir], { env, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+  // Bounded: a run that hangs is interrupted (SIGINT lets the engine save its state) and reported.
+  return (args: string[], timeoutMs = CLI_TIMEOUT_MS): Promise<CliResult> => new Promise((resolve, reject) => {
+    execFile("pulumi", [...args, "--non-interactive", "--cwd", workDir], { env, maxBuffer: 64 << 20, timeout: timeoutMs, killSignal: "SIGINT" }, (error, stdout, stderr) => {
       const result = { stdout, stderr };
       if (process.env.E2E_VERBOSE) process.stdout.write(stdout + stderr);
       if (error) reject(Object.assign(new Error(`pulumi ${args.join(" ")} failed:\n${stdout}\n${stderr}`), result));
@@ -64,7 +73,7 @@ export function pulumiCli(workDir: string, stateDir: string, kubeconfig: string)
 }
 
 /** The program, run afresh each time the engine asks for it (Automation API). */
-const program = async () => requireProgramAfresh();
+const program = loadProgramAfresh;
 
 /**
  * The stack through the Automation API; `inlineProgram` replaces the project's program (for deliberately

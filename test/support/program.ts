@@ -6,9 +6,19 @@ export const ROOT = join(__dirname, "..", "..");
 const PROGRAM_MODULES = [join(ROOT, "index.ts"), join(ROOT, "components") + sep, join(ROOT, "lib") + sep];
 
 /** require, not import(): Node's ESM cache cannot be cleared. */
-export function requireProgramAfresh(): Record<string, unknown> {
+function requireProgramAfresh(): Record<string, unknown> {
   for (const id of Object.keys(require.cache)) {
     if (PROGRAM_MODULES.some((m) => id === m || id.startsWith(m))) delete require.cache[id];
   }
   return require(join(ROOT, "index"));
+}
+
+/** Runs index.ts again, as `pulumi up` would: under vitest (its own module graph), or in plain Node (tsx). */
+export async function loadProgramAfresh(): Promise<Record<string, unknown>> {
+  if (process.env.VITEST) {
+    const { vi } = await import("vitest");
+    vi.resetModules();
+    return import(join(ROOT, "index"));
+  }
+  return requireProgramAfresh();
 }

@@ -1,0 +1,85 @@
+// KWOK nodes shaped like a GKE node pool of a given machine type, and placeholder pods that take what GKE's
+// own pods take on them: the e2e then schedules against the same numbers the capacity model uses.
+import { GKE_SYSTEM_PODS, gkeAllocatable, gkeSystemLoad, Resources } from "../../lib/gkeNodes";
+import { machineShape } from "../../lib/machineTypes";
+import { cpuQuantity, mebibytes } from "../../lib/quantity";
+
+export interface KwokNode {
+  name: string;
+  labels: Record<string, string>;
+  capacity: Record<string, string>;
+  allocatable: Record<string, string>;
+}
+
+export interface NodePoolShape {
+  /** GKE cluster name, which GKE puts in node names. */
+  cluster: string;
+  machineType: string;
+  /** Nodes are spread round-robin over these zones. */
+  zones: string[];
+  count: number;
+}
+
+const NODE_SUFFIXES = ["k2x4", "m8q1", "t5w9", "b7c3", "h4n6", "p9r2", "w3z8", "d6f1", "q2v5", "x8j7"];
+const POOL = "pool";
+/** Not modelled by the capacity check, but bounded by every pod of the stack: a GKE boot disk's share. */
+const EPHEMERAL_STORAGE = "47Gi";
+const PODS_PER_NODE = "110";
+
+function shapeOf(machineType: string) {
+  const shape = machineShape(machineType);
+  if (typeof shape === "string") throw new Error(`${machineType}: ${shape}`);
+  return shape;
+}
+
+const quantities = (r: Resources) => ({ cpu: cpuQuantity(r.cpuMillis), memory: mebibytes(r.memoryMib) });
+
+/** The nodes GKE would create for the pool, with its labels, capacity and allocatable. */
+export function gkeShapedNodes(pool: NodePoolShape): KwokNode[] {
+  const shape = shapeOf(pool.machineType);
+  const allocatable = gkeAllocatable(shape);
+  return Array.from({ length: pool.count }, (_, i) => {
+    const name = `gke-${pool.cluster}-${POOL}-7c3e9a1f-${NODE_SUFFIXES[i] ?? `n${i}`}`;
+    const zone = pool.zones[i % pool.zones.length];
+    return {
+      name,
+      labels: {
+        "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+        "node.kubernetes.io/instance-type": pool.machineType,
+        "topology.kubernetes.io/zone": zone, "topology.kubernetes.io/region": zone.replace(/-[a-z]$/, ""),
+        "cloud.google.com/gke-nodepool": POOL, "cloud.google.com/machine-family": pool.machineType.split("-")[0],
+      },
+      capacity: { cpu: String(shape.vcpus), memory: mebibytes(shape.memoryMib), "ephemeral-storage": EPHEMERAL_STORAGE, pods: PODS_PER_NODE },
+      allocatable: { ...quantities(allocatable), "ephemeral-storage": EPHEMERAL_STORAGE, pods: PODS_PER_NODE },
+    };
+  });
+}
+
+/**
+ * kube-system pods that request what GKE's own pods do (lib/gkeNodes.ts): each per-node pod on every node,
+ * and the cluster-wide ones where they crowd one node most (the capacity model's fullest node): replica r of
+ * a component on node r, so every singleton lands on the first node.
+ */
+export function systemPlaceholderPods(nodes: KwokNode[]): object[] {
+  return GKE_SYSTEM_PODS.flatMap((pod) => {
+    const targets = pod.placement === "node"
+      ? nodes.map((n) => n.name)
+      : Array.from({ length: pod.placement }, (_, r) => nodes[r % nodes.length].name);
+    return targets.map((nodeName, i) => ({
+      apiVersion: "v1", kind: "Pod",
+      metadata: { name: `${pod.name}-${i}`, namespace: "kube-system", labels: { "e2e.memcached-gke/gke-system-pod": pod.name } },
+      spec: {
+        nodeName,
+        priorityClassName: "system-node-critical",
+        containers: [{ name: pod.name, image: "registry.k8s.io/pause:3.10", resources: { requests: quantities(pod), limits: { memory: mebibytes(pod.memoryMib) } } }],
+      },
+    }));
+  });
+}
+
+/** What a node of this pool has free for the stack: allocatable less GKE's pods on the fullest node. */
+export function freeOnFullestNode(pool: NodePoolShape): { cpu: string; memory: string } {
+  const allocatable = gkeAllocatable(shapeOf(pool.machineType));
+  const system = gkeSystemLoad(pool.count);
+  return quantities({ cpuMillis: allocatable.cpuMillis - system.cpuMillis, memoryMib: allocatable.memoryMib - system.memoryMib });
+}

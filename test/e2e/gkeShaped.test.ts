@@ -1,0 +1,65 @@
+// The committed GKE stacks' sizes on nodes shaped like their node pools: KWOK nodes with the machine type's
+// GKE allocatable and labels, GKE's own pods reserved by placeholder pods, and the Kubernetes half deployed
+// by the real `pulumi up`. Every pod must be scheduled and Ready; a stack too big for its nodes must be
+// refused by `pulumi preview` with the capacity message, changing nothing.
+import { describe, expect, it } from "vitest";
+import { DEFAULTS } from "../../lib/config";
+import { kubectlJson } from "../../scripts/e2e/controlPlane";
+import { gkeShapedNodes, NodePoolShape } from "../../scripts/e2e/gkeShape";
+import { Cli } from "../../scripts/e2e/pulumiStack";
+import { committedPool, gkeSizedStackConfig, initStack, leftovers, pods, ready } from "../../scripts/e2e/stacks";
+import { controlPlaneFor, timed } from "./setup";
+
+async function expectAllScheduledAndReady(kubeconfig: string, nodes: string[], memcachedReplicas: number, appReplicas: number): Promise<void> {
+  const memcached = await pods(kubeconfig, "memcached", "memcached");
+  const mcrouter = await pods(kubeconfig, "mcrouter", "mcrouter");
+  const apps = await pods(kubeconfig, "cache-clients", "sample-app");
+  expect({ memcached: memcached.filter(ready).length, mcrouter: mcrouter.filter(ready).length, apps: apps.filter(ready).length })
+    .toEqual({ memcached: memcachedReplicas, mcrouter: nodes.length, apps: appReplicas });
+  // The spread: no node holds two memcached pods more than another.
+  const perNode = nodes.map((n) => memcached.filter((p) => p.spec.nodeName === n).length);
+  expect(Math.max(...perNode) - Math.min(...perNode)).toBeLessThanOrEqual(1);
+  const pending = (await kubectlJson(kubeconfig, ["get", "pods", "-A", "--field-selector=status.phase=Pending"])).items;
+  expect(pending.map((p: any) => `${p.metadata.namespace}/${p.metadata.name}`)).toEqual([]);
+}
+
+function gkeShapedSuite(stack: string, pool: NodePoolShape, tooBig: { what: string; overrides: Record<string, object>; message: RegExp }) {
+  describe(`${stack} sizes on ${pool.count} ${pool.machineType} nodes in ${pool.zones.join(", ")}`, () => {
+    const { cp, stateDir } = controlPlaneFor(stack, () => gkeShapedNodes(pool));
+    let cli: Cli;
+
+    it(`refuses ${tooBig.what} at preview with the capacity message, creating nothing`, async () => {
+      const refused = await initStack(stateDir(), cp(), `${stack}-too-big`, gkeSizedStackConfig(stack, pool, cp().kubeconfig, tooBig.overrides));
+      const error = await refused(["preview"]).then(() => undefined, (e: Error) => e.message);
+      expect(error).toMatch(tooBig.message);
+      expect(await leftovers(cp().kubeconfig)).toEqual([]);
+    });
+
+    it("pulumi up schedules every pod, beside GKE's own", async () => {
+      const config = gkeSizedStackConfig(stack, pool, cp().kubeconfig);
+      cli = await initStack(stateDir(), cp(), stack, config);
+      await timed(`pulumi up (${stack} sizes)`, () => cli(["up", "--yes", "--skip-preview"]));
+      const sizes = config as Record<string, any>;
+      await expectAllScheduledAndReady(cp().kubeconfig, cp().nodes, sizes["memcached-gke:memcached"].replicas ?? DEFAULTS.memcached.replicas,
+        sizes["memcached-gke:sampleApp"].replicas ?? DEFAULTS.sampleApp.replicas);
+    });
+
+    it("pulumi destroy leaves nothing", async () => {
+      await cli(["destroy", "--yes", "--skip-preview"]);
+      expect(await leftovers(cp().kubeconfig)).toEqual([]);
+    });
+  });
+}
+
+gkeShapedSuite("dev", committedPool("dev"), {
+  // The README's scaling example on a pool that cannot grow: the autoscaler is what makes it fit on GKE.
+  what: "memcached.replicas 10 on 3 fixed nodes",
+  overrides: { memcached: { replicas: 10 } },
+  message: /capacity: memcached\.replicas 10 needs 5 nodes .* but the cluster has at most 3/,
+});
+
+gkeShapedSuite("prod", committedPool("prod"), {
+  what: "mcrouter.cpu 3",
+  overrides: { mcrouter: { cpu: "3" } },
+  message: /capacity: memcached\.cpu 1 \+ mcrouter\.cpu 3 \+ sampleApp 3 x 50m = 4150m CPU on the fullest node \(existingCluster\.nodeAllocatable 3195m CPU, 27986Mi\), which has 3195m allocatable: lower memcached\.cpu or mcrouter\.cpu by 955m in all/,
+});

@@ -1,0 +1,41 @@
+// What every e2e file shares: a control plane of its own in a fresh state directory, stopped (and the
+// directory removed unless a test failed) after the file, and the timing of each CLI step.
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { ControlPlane, log, startControlPlane, stopControlPlane } from "../../scripts/e2e/controlPlane";
+import { KwokNode } from "../../scripts/e2e/gkeShape";
+
+if (!process.env.E2E_TOOLS_BIN) throw new Error("the e2e runs through `npm run test:e2e` (scripts/e2e.sh), which builds and puts the tools on PATH");
+
+/** Starts a control plane with `nodes` before the file's tests and stops it after them. */
+export function controlPlaneFor(name: string, nodes: () => KwokNode[]): { cp: () => ControlPlane; stateDir: () => string } {
+  let cp: ControlPlane | undefined;
+  let stateDir: string | undefined;
+  let failed = false;
+  beforeAll(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), `memcached-gke-e2e-${name}-`));
+    cp = await startControlPlane(stateDir, nodes());
+  }, 180_000);
+  afterEach((ctx) => { if (ctx.task.result?.state === "fail") failed = true; });
+  afterAll(async () => {
+    if (!stateDir) return;
+    await stopControlPlane(stateDir);
+    if (failed) for (const f of readdirSync(stateDir).filter((f) => f.endsWith(".log"))) log(`log kept: ${join(stateDir, f)}`);
+    else rmSync(stateDir, { recursive: true, force: true });
+  }, 60_000);
+  return {
+    cp: () => cp!,
+    stateDir: () => stateDir!,
+  };
+}
+
+/** Runs `action`, logs and returns how long it took. */
+export async function timed<T>(what: string, action: () => Promise<T>): Promise<[T, number]> {
+  const t0 = Date.now();
+  const result = await action();
+  const seconds = (Date.now() - t0) / 1000;
+  log(`${what}: ${seconds.toFixed(1)} s`);
+  return [result, seconds];
+}
