@@ -6,7 +6,8 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../../test/support/freePort";
-import { KwokNode, systemPlaceholderPods } from "./gkeShape";
+import { KwokNode, systemPlaceholders } from "./gkeShape";
+import { GKE_SYSTEM_PODS } from "../../lib/gkeNodes";
 
 export interface ControlPlane {
   dir: string;
@@ -16,6 +17,8 @@ export interface ControlPlane {
 
 interface State extends ControlPlane {
   pids: Record<string, number>;
+  /** Each process's arguments, to start it again (an outage test stops and restarts the API server). */
+  args: Record<string, string[]>;
 }
 
 const STATE_FILE = "control-plane.json";
@@ -62,6 +65,8 @@ function start(dir: string, name: string, args: string[]): ChildProcess {
   return child;
 }
 
+const systemPodCount = (nodes: number) => GKE_SYSTEM_PODS.reduce((n, p) => n + (p.placement === "node" ? nodes : p.placement), 0);
+
 /** Starts the control plane with these KWOK nodes, and GKE's own pods (placeholders) on them. */
 export async function startControlPlane(dir: string, kwokNodes: KwokNode[]): Promise<ControlPlane> {
   mkdirSync(join(dir, "pki"), { recursive: true });
@@ -88,9 +93,9 @@ users:
   user: { token: ${token} }
 `, { mode: 0o600 });
   const nodeNames = kwokNodes.map((n) => n.name);
-  const state: State = { dir, kubeconfig, nodes: nodeNames, pids: {} };
+  const state: State = { dir, kubeconfig, nodes: nodeNames, pids: {}, args: {} };
   const save = () => writeFileSync(join(dir, STATE_FILE), JSON.stringify(state, null, 2));
-  const run = (name: string, args: string[]) => { state.pids[name] = start(dir, name, args).pid!; save(); };
+  const run = (name: string, args: string[]) => { state.pids[name] = start(dir, name, args).pid!; state.args[name] = args; save(); };
 
   log(`etcd on 127.0.0.1:${etcdPort}`);
   run("etcd", [
@@ -137,12 +142,40 @@ users:
     const list = await kubectlJson(kubeconfig, ["get", "nodes"]);
     return list.items.filter((n: any) => n.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True")).length === kwokNodes.length;
   });
-  const placeholders = systemPlaceholderPods(kwokNodes);
-  log(`${placeholders.length} placeholder pods for GKE's own pods in kube-system`);
+  const placeholders = systemPlaceholders(kwokNodes);
+  log(`${placeholders.length} placeholder workloads for GKE's own pods in kube-system`);
   await kubectl(kubeconfig, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: placeholders }));
+  await waitFor("GKE's own pods (placeholders) Running", 120_000, async () => {
+    const list = await kubectlJson(kubeconfig, ["get", "pods", "-n", "kube-system", "-l", "e2e.memcached-gke/gke-system-pod"]);
+    const expected = systemPodCount(kwokNodes.length);
+    return list.items.length === expected && list.items.every((p: any) => p.status?.phase === "Running");
+  });
   await waitFor("the default ServiceAccount", 60_000, async () => (await kubectl(kubeconfig, ["get", "serviceaccount", "default", "-o", "name"])).trim() !== "");
   log("control plane ready");
   return { dir, kubeconfig, nodes: nodeNames };
+}
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+/** Stops one process of the control plane (an outage; SIGKILL: a crash), waiting until it is gone. */
+export async function stopProcess(dir: string, name: string, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  const state = JSON.parse(readFileSync(join(dir, STATE_FILE), "utf8")) as State;
+  const pid = state.pids[name];
+  stopping = true;
+  if (alive(pid)) process.kill(pid, signal);
+  await waitFor(`${name} to exit`, 30_000, () => !alive(pid));
+  stopping = false;
+}
+
+/** Starts a stopped process again with its arguments, and for the API server waits until it is ready. */
+export async function restartProcess(dir: string, name: string): Promise<void> {
+  const file = join(dir, STATE_FILE);
+  const state = JSON.parse(readFileSync(file, "utf8")) as State;
+  state.pids[name] = start(dir, name, state.args[name]).pid!;
+  writeFileSync(file, JSON.stringify(state, null, 2));
+  if (name === "kube-apiserver") {
+    await waitFor("the API server", 120_000, async () => (await kubectl(state.kubeconfig, ["get", "--raw", "/readyz"], undefined, 5_000)).trim() === "ok");
+  }
 }
 
 /** Ends every process the control plane started (recorded in the state dir), waiting for them to exit. */
@@ -151,7 +184,6 @@ export async function stopControlPlane(dir: string): Promise<void> {
   if (!existsSync(file)) return;
   const { pids } = JSON.parse(readFileSync(file, "utf8")) as State;
   stopping = true;
-  const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
   for (const [name, pid] of Object.entries(pids).reverse()) {
     if (alive(pid)) { log(`stopping ${name} (${pid})`); process.kill(pid, "SIGTERM"); }
   }

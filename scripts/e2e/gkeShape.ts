@@ -56,24 +56,47 @@ export function gkeShapedNodes(pool: NodePoolShape): KwokNode[] {
 }
 
 /**
- * kube-system pods that request what GKE's own pods do (lib/gkeNodes.ts): each per-node pod on every node,
- * and the cluster-wide ones where they crowd one node most (the capacity model's fullest node): replica r of
- * a component on node r, so every singleton lands on the first node.
+ * kube-system workloads that request what GKE's own pods do (lib/gkeNodes.ts), owned as on GKE so that a
+ * drain treats them alike: each per-node pod as a DaemonSet, each cluster-wide one as a Deployment that
+ * prefers the first nodes (replica r on node r: every singleton on the first node, the capacity model's
+ * fullest node), its replicas on distinct nodes.
  */
-export function systemPlaceholderPods(nodes: KwokNode[]): object[] {
-  return GKE_SYSTEM_PODS.flatMap((pod) => {
-    const targets = pod.placement === "node"
-      ? nodes.map((n) => n.name)
-      : Array.from({ length: pod.placement }, (_, r) => nodes[r % nodes.length].name);
-    return targets.map((nodeName, i) => ({
-      apiVersion: "v1", kind: "Pod",
-      metadata: { name: `${pod.name}-${i}`, namespace: "kube-system", labels: { "e2e.memcached-gke/gke-system-pod": pod.name } },
-      spec: {
-        nodeName,
-        priorityClassName: "system-node-critical",
-        containers: [{ name: pod.name, image: "registry.k8s.io/pause:3.10", resources: { requests: quantities(pod), limits: { memory: mebibytes(pod.memoryMib) } } }],
-      },
+export function systemPlaceholders(nodes: KwokNode[]): object[] {
+  return GKE_SYSTEM_PODS.map((pod) => {
+    const labels = { "e2e.memcached-gke/gke-system-pod": pod.name };
+    const container = { name: pod.name, image: "registry.k8s.io/pause:3.10", resources: { requests: quantities(pod), limits: { memory: mebibytes(pod.memoryMib) } } };
+    const metadata = { name: pod.name, namespace: "kube-system", labels };
+    if (pod.placement === "node") {
+      return {
+        apiVersion: "apps/v1", kind: "DaemonSet", metadata,
+        spec: {
+          selector: { matchLabels: labels },
+          template: { metadata: { labels }, spec: { priorityClassName: "system-node-critical", tolerations: [{ operator: "Exists" }], containers: [container] } },
+        },
+      };
+    }
+    const preferred = nodes.slice(0, pod.placement).map((n, r) => ({
+      weight: 100 - r,
+      preference: { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [n.name] }] },
     }));
+    return {
+      apiVersion: "apps/v1", kind: "Deployment", metadata,
+      spec: {
+        replicas: pod.placement,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            priorityClassName: "system-cluster-critical",
+            affinity: {
+              nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: preferred },
+              podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: labels }, topologyKey: "kubernetes.io/hostname" }] },
+            },
+            containers: [container],
+          },
+        },
+      },
+    };
   });
 }
 

@@ -5,7 +5,7 @@
 // Both work in a project directory of their own: copies of Pulumi.yaml and the committed stack file (so
 // config set here never touches the repository) and links to the program.
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -61,16 +61,33 @@ export function pulumiCli(workDir: string, stateDir: string, kubeconfig: string)
     ...pulumiEnv(stateDir, kubeconfig),
     PATH: `${languageHostDir()}:${process.env.PATH}`,
   };
+  const argv = (args: string[]) => [...args, "--non-interactive", "--cwd", workDir];
   // Bounded: a run that hangs is interrupted (SIGINT lets the engine save its state) and reported.
-  return (args: string[], timeoutMs = CLI_TIMEOUT_MS): Promise<CliResult> => new Promise((resolve, reject) => {
-    execFile("pulumi", [...args, "--non-interactive", "--cwd", workDir], { env, maxBuffer: 64 << 20, timeout: timeoutMs, killSignal: "SIGINT" }, (error, stdout, stderr) => {
+  const cli = (args: string[], timeoutMs = CLI_TIMEOUT_MS): Promise<CliResult> => new Promise((resolve, reject) => {
+    execFile("pulumi", argv(args), { env, maxBuffer: 64 << 20, timeout: timeoutMs, killSignal: "SIGINT" }, (error, stdout, stderr) => {
       const result = { stdout, stderr };
       if (process.env.E2E_VERBOSE) process.stdout.write(stdout + stderr);
       if (error) reject(Object.assign(new Error(`pulumi ${args.join(" ")} failed:\n${stdout}\n${stderr}`), result));
       else resolve(result);
     });
   });
+  /**
+   * The CLI in the background, in a process group of its own (with its language host and provider), for
+   * tests that interrupt it: `exited` resolves with its exit code or signal and its output.
+   */
+  cli.start = (args: string[]): Running => {
+    const child = spawn("pulumi", argv(args), { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout!.on("data", (d) => { output += d; });
+    child.stderr!.on("data", (d) => { output += d; });
+    const exited = new Promise<Exit>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, output })));
+    return { pid: child.pid!, exited };
+  };
+  return cli;
 }
+
+export interface Exit { code: number | null; signal: NodeJS.Signals | null; output: string }
+export interface Running { pid: number; exited: Promise<Exit> }
 
 /** The program, run afresh each time the engine asks for it (Automation API). */
 const program = loadProgramAfresh;

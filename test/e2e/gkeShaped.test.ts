@@ -4,6 +4,7 @@
 // refused by `pulumi preview` with the capacity message, changing nothing.
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../lib/config";
+import { GKE_SYSTEM_PODS } from "../../lib/gkeNodes";
 import { kubectlJson } from "../../scripts/e2e/controlPlane";
 import { gkeShapedNodes, NodePoolShape } from "../../scripts/e2e/gkeShape";
 import { Cli } from "../../scripts/e2e/pulumiStack";
@@ -42,6 +43,12 @@ function gkeShapedSuite(stack: string, pool: NodePoolShape, tooBig: { what: stri
       const sizes = config as Record<string, any>;
       await expectAllScheduledAndReady(cp().kubeconfig, cp().nodes, sizes["memcached-gke:memcached"].replicas ?? DEFAULTS.memcached.replicas,
         sizes["memcached-gke:sampleApp"].replicas ?? DEFAULTS.sampleApp.replicas);
+    });
+
+    it("GKE's own pods crowd the first node, as on the capacity model's fullest node", async () => {
+      const system = (await kubectlJson(cp().kubeconfig, ["get", "pods", "-n", "kube-system", "-l", "e2e.memcached-gke/gke-system-pod"])).items;
+      const onFirst = system.filter((p: any) => p.spec.nodeName === cp().nodes[0]).map((p: any) => p.metadata.labels["e2e.memcached-gke/gke-system-pod"]).sort();
+      expect(onFirst).toEqual(GKE_SYSTEM_PODS.map((p) => p.name).sort());
     });
 
     it("pulumi destroy leaves nothing", async () => {
