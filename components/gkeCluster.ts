@@ -1,4 +1,4 @@
-import * as gcp from "@pulumi/gcp";
+import type * as Gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig, MCROUTER_PORT } from "../lib/config";
@@ -26,6 +26,8 @@ export class GkeCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("memcached-gke:gke:Cluster", name, {}, opts);
+    // Loaded here, not at the top: stacks that create no GKE cluster (target existing) never load it.
+    const gcp: typeof Gcp = require("@pulumi/gcp");
     const { project, cluster: c } = args;
     const pool = nodePoolShape(c);
 

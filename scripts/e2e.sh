@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The e2e suite (test/e2e, one vitest test per lifecycle step) on the Go-built tools, which this builds or
-# reuses. `scripts/e2e.sh keep|down` runs scripts/e2e/keep.ts instead. Extra arguments go to vitest.
+# reuses. `scripts/e2e.sh keep|down` runs scripts/e2e/keep.ts instead, `bench [rounds]` scripts/bench-deploy.ts. Extra arguments go to vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="$(bash scripts/build-tools.sh | tail -n 1)"
@@ -9,6 +9,7 @@ export PATH="$bin:$PWD/scripts/bin:$PATH" E2E_TOOLS_BIN="$bin" KWOK_STAGES="$bin
 case "${1:-}" in
   keep) exec npx tsx scripts/e2e/keep.ts ;;
   down) exec npx tsx scripts/e2e/keep.ts --down ;;
+  bench) shift; exec npx tsx scripts/bench-deploy.ts "$@" ;;
 esac
 # One file at a time: each starts its own control plane, and the steps of a file run in order.
 exec npx vitest run test/e2e --no-file-parallelism --testTimeout=600000 --hookTimeout=180000 "$@"

@@ -1,0 +1,65 @@
+// `npm run bench:deploy [-- rounds]`: deploy speed against the kubectl floor, on the e2e's control plane
+// (3 KWOK nodes shaped like the dev pool). Each round, interleaved: `kubectl apply` + `rollout status` of
+// the stack's objects rendered to YAML (then deleted), the first `pulumi up` of a fresh stack, `pulumi
+// preview` of it unchanged, and `pulumi destroy`. Prints every figure, the medians and their ratios to the
+// kubectl floor of the same rounds, and whether the targets of issue #11 are met.
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { kubectl, log, startControlPlane, stopControlPlane } from "./e2e/controlPlane";
+import { gkeShapedNodes } from "./e2e/gkeShape";
+import { openStack, PROJECT } from "./e2e/pulumiStack";
+import { committedPool, initStack } from "./e2e/stacks";
+
+const TARGETS = { up: 1.8, preview: 1.5 };
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function seconds(action: () => Promise<unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await action();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(process.argv[2] ?? 3);
+  const dir = mkdtempSync(join(tmpdir(), "memcached-gke-bench-"));
+  try {
+    const cp = await startControlPlane(dir, gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }));
+    const kc = cp.kubeconfig;
+    const render = await openStack(dir, "render");
+    await render.setConfig(`${PROJECT}:existingCluster.renderYamlToDirectory`, { value: join(dir, "rendered") }, true);
+    await render.up();
+    const manifests = join(dir, "rendered", "1-manifest");
+    const namespaces = readdirSync(manifests).filter((f) => f.startsWith("v1-namespace-")).flatMap((f) => ["-f", join(manifests, f)]);
+    const figures = { kubectl: [] as number[], up: [] as number[], preview: [] as number[], destroy: [] as number[] };
+    for (let r = 1; r <= rounds; r++) {
+      figures.kubectl.push(await seconds(async () => {
+        await kubectl(kc, ["apply", ...namespaces]);
+        await kubectl(kc, ["apply", "-f", manifests]);
+        for (const [kind, ns, name] of [["statefulset", "memcached", "memcached"], ["daemonset", "mcrouter", "mcrouter"], ["deployment", "cache-clients", "sample-app"]]) {
+          await kubectl(kc, ["rollout", "status", `${kind}/${name}`, "-n", ns, "--timeout=120s"], undefined, 130_000);
+        }
+      }));
+      await kubectl(kc, ["delete", "-f", manifests, "--wait=true", "--timeout=120s"], undefined, 130_000);
+      const cli = await initStack(dir, cp, `bench-${r}`);
+      figures.up.push(await seconds(() => cli(["up", "--yes", "--skip-preview"])));
+      figures.preview.push(await seconds(() => cli(["preview"])));
+      figures.destroy.push(await seconds(() => cli(["destroy", "--yes", "--skip-preview"])));
+      log(`round ${r}: kubectl ${figures.kubectl[r - 1].toFixed(2)} s, first pulumi up ${figures.up[r - 1].toFixed(2)} s, ` +
+        `preview ${figures.preview[r - 1].toFixed(2)} s, destroy ${figures.destroy[r - 1].toFixed(2)} s`);
+    }
+    const floor = median(figures.kubectl);
+    console.log(`\n[bench:deploy] medians of ${rounds} rounds (kubectl floor ${floor.toFixed(2)} s):`);
+    for (const [what, key] of [["first pulumi up", "up"], ["pulumi preview (unchanged)", "preview"]] as const) {
+      const ratio = median(figures[key]) / floor;
+      console.log(`[bench:deploy] ${what}: ${median(figures[key]).toFixed(2)} s = ${ratio.toFixed(2)}x kubectl ` +
+        `(target <= ${TARGETS[key]}x: ${ratio <= TARGETS[key] ? "met" : "NOT met"})`);
+    }
+    console.log(`[bench:deploy] pulumi destroy: ${median(figures.destroy).toFixed(2)} s`);
+  } finally {
+    await stopControlPlane(dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => { console.error(e); process.exitCode = 1; });
