@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MCROUTER_PORT, McrouterConfig } from "../lib/config";
 import { CACHE_CLIENT_LABEL, selectorLabels } from "../lib/labels";
 import {
-  MCROUTER_CONFIG_DIR, MCROUTER_CONFIG_FILE, MCROUTER_SPOOL_DIR, MCROUTER_VAR_DIR, mcrouterArgs,
+  MCROUTER_CONFIG_DIR, MCROUTER_CONFIG_FILE, MCROUTER_VAR_DIR, mcrouterArgs, mcrouterReadinessCommand,
 } from "../lib/mcrouterArgs";
 import { mcrouterConfigJson, MemcachedPool } from "../lib/mcrouterConfig";
 import { containerSecurityContext, guaranteedResources, podBase } from "../lib/podSpec";
@@ -59,9 +59,7 @@ export class Mcrouter extends pulumi.ComponentResource {
     }, childOpts);
 
     new k8s.apps.v1.DaemonSet(`${name}-ds`, {
-      // The image has no client to probe mcrouter's protocol with, so readiness and liveness both check
-      // that it accepts connections on its own port; nothing downstream is probed (K2).
-      metadata: meta(MCROUTER_COMPONENT, { "kube-score/ignore": "pod-probes-identical" }),
+      metadata: meta(MCROUTER_COMPONENT),
       spec: {
         selector: { matchLabels: selector },
         // hostPort: a new pod cannot start on a node until the old one is gone, so no surge.
@@ -81,19 +79,19 @@ export class Mcrouter extends pulumi.ComponentResource {
               ports: [{ name: "mcrouter", containerPort: MCROUTER_PORT, hostPort: MCROUTER_PORT, protocol: "TCP" }],
               resources: guaranteedResources(mcrouterResources(c)),
               securityContext: containerSecurityContext(MCROUTER_IDS),
-              readinessProbe: { tcpSocket: { port: "mcrouter" }, periodSeconds: 5, failureThreshold: 2 },
+              // Ready when mcrouter answers its own protocol; alive while it accepts connections. Nothing
+              // downstream is probed (K2): a dead memcached pod must not unready every node's proxy.
+              readinessProbe: { exec: { command: mcrouterReadinessCommand(MCROUTER_PORT) }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
               livenessProbe: { tcpSocket: { port: "mcrouter" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
               // Let clients notice the endpoint going away before the port closes.
               lifecycle: { preStop: { sleep: { seconds: 5 } } },
               volumeMounts: [
                 { name: "config", mountPath: MCROUTER_CONFIG_DIR, readOnly: true },
-                { name: "spool", mountPath: MCROUTER_SPOOL_DIR },
                 { name: "var", mountPath: MCROUTER_VAR_DIR },
               ],
             }],
             volumes: [
               { name: "config", configMap: { name: this.configMapName } },
-              { name: "spool", emptyDir: { sizeLimit: "64Mi" } },
               { name: "var", emptyDir: { sizeLimit: "64Mi" } },
             ],
           },

@@ -16,6 +16,15 @@ export const MCROUTER_PORT = 5000;
 /** Connections beyond mcrouter's: probes, `kubectl exec` debugging, a stats scraper. */
 export const CONNECTION_HEADROOM = 64;
 
+/** The current memcached 1.6 release, official image (alpine: busybox sh, nc and timeout for the probe). */
+const MEMCACHED_IMAGE = "memcached:1.6.45-alpine";
+/**
+ * mcrouter has no official image. Wikimedia's is maintained (Debian bookworm, runs as its own non-root
+ * user, rebuilt from Debian's mcrouter package); this tag is mcrouter 2023.07.17.00, rebuilt 2024-09-29.
+ * See README, "The mcrouter image", for the choice and for building your own.
+ */
+const MCROUTER_IMAGE = "docker-registry.wikimedia.org/mcrouter:2023.07.17.00-1-20240929";
+
 const optional = (check: Check<string>): Check<string> => (v) => (v === "" ? undefined : check(v));
 
 export const TARGETS = ["gke", "existing"] as const;
@@ -64,18 +73,17 @@ export const SCHEMA = {
     maxConnections: integer("-c (at least nodes x mcrouter.numProxies + 64)", 1024, 1, 1 << 20),
     threads: integer("-t", 4, 1, 64),
     cpu: string("CPU a pod (request = limit)", "500m", positiveCpu),
-    image: string("image, pinned", "memcached:1.6.38-alpine", pinnedImage),
+    image: string("image, pinned", MEMCACHED_IMAGE, pinnedImage),
     clusterDomain: string("the cluster's DNS domain", "cluster.local", clusterDomain),
   }),
   mcrouter: object("mcrouter DaemonSet (hostPort 5000).", {
     namespace: string("namespace", "mcrouter", namespaceName),
-    // There is no official image; this is the one the Helm stable/mcrouter chart shipped (see README).
-    image: string("image, pinned", "jphalip/mcrouter:0.36.0", pinnedImage),
+    image: string("image, pinned", MCROUTER_IMAGE, pinnedImage),
     numProxies: integer("--num-proxies", 2, 1, 64),
     serverTimeoutMs: integer("--server-timeout", 1000, 1, 60000),
     timeoutsUntilTko: integer("--timeouts-until-tko", 3, 1, 100),
     probeTimeoutInitialMs: integer("--probe-timeout-initial", 3000, 100, 600000),
-    probeTimeoutMaxMs: integer("--probe-timeout-max (at least probeTimeoutInitialMs)", 60000, 100, 3600000),
+    probeTimeoutMaxMs: integer("--probe-timeout-max (at least probeTimeoutInitialMs): a TKO server is probed at most this far apart", 10000, 100, 3600000),
     cpu: string("CPU a pod (request = limit)", "250m", positiveCpu),
     memoryMb: integer("memory a pod, MiB", 256, 32, 1 << 16),
   }),

@@ -1,4 +1,4 @@
-// The hardening rules (K1-K14 workloads, G1-G11 GKE, M1-M9 memcached/mcrouter) as plain functions over
+// The hardening rules (K1-K14 workloads, G1-G11 GKE, M1-M10 memcached/mcrouter) as plain functions over
 // resources, so tests can run them without a PolicyPack (whose constructor starts a gRPC server).
 // Sources: kube-linter, kube-score, Polaris, CIS GKE Benchmark, memcached docs (see README).
 import { CONNECTION_HEADROOM } from "../lib/config";
@@ -420,6 +420,19 @@ export const RULES: Rule[] = [
       const bad = (c.env ?? []).filter((e: any) => want[e.name] && e.valueFrom?.fieldRef?.fieldPath !== want[e.name]);
       return bad.length ? `"${c.name}" must take ${bad.map((e: any) => `${e.name} from ${want[e.name]}`).join(", ")}` : undefined;
     }),
+  },
+  {
+    id: "M10", description: "mcrouter returns failed deletes to the client (no async spool) and resolves servers by fully qualified name",
+    check: (r) => {
+      if (r.type === T.daemonSet && appName(r) === MCROUTER) {
+        const spooling = containers(r).some((c) => c.name === MCROUTER && !(c.args ?? []).includes("--asynclog-disable"));
+        return spooling ? [`${label(r)} keeps mcrouter's async delete spool: a delete that fails is answered NOT_FOUND and lost; pass --asynclog-disable`] : [];
+      }
+      if (r.type !== T.configMap || !r.props.data?.["config.json"]) return [];
+      const servers: string[] = Object.values<any>(JSON.parse(r.props.data["config.json"]).pools ?? {}).flatMap((p) => p.servers ?? []);
+      const relative = servers.filter((s) => !/\.:\d+$/.test(s) && !/^\d+\.\d+\.\d+\.\d+(:\d+)?$/.test(s));
+      return relative.length ? [`${label(r)} names servers without the trailing dot (${relative.join(", ")}): each lookup walks the search domains first`] : [];
+    },
   },
   {
     id: "S1", description: "Development stacks can be destroyed (no deletion protection)",

@@ -98,6 +98,10 @@ const BAD: Array<[rule: string, what: string, mutate: Mutation, message: RegExp]
   }, /FailoverRoute/],
   ["M8", "a surge on a hostPort DaemonSet", (rs) => { find(rs, T.daemonSet).props.spec.updateStrategy.rollingUpdate.maxSurge = 1; }, /maxSurge 0/],
   ["M9", "NODE_NAME from the wrong field", (rs) => { app(rs).env[0].valueFrom.fieldRef.fieldPath = "metadata.name"; }, /must take NODE_NAME from spec.nodeName/],
+  ["M10", "the async delete spool", (rs) => { mcrouter(rs).args = mcrouter(rs).args.filter((a: string) => a !== "--asynclog-disable"); }, /keeps mcrouter's async delete spool/],
+  ["M10", "servers without the trailing dot", (rs) => {
+    find(rs, T.configMap).props.data["config.json"] = JSON.stringify({ pools: { memcached: { servers: ["memcached-0.memcached.memcached.svc.cluster.local:11211"] } }, route: "PoolRoute|memcached" });
+  }, /without the trailing dot \(memcached-0.memcached.memcached.svc.cluster.local:11211\)/],
   ["S1", "deletion protection on dev", (rs) => { cluster(rs).deletionProtection = true; }, /on stack dev has deletion protection/],
 ];
 

@@ -1,7 +1,7 @@
 // Table tests of the pure functions behind the components.
 import { describe, expect, it } from "vitest";
 import { nodePoolShape, nodeServiceAccountId } from "../lib/gke";
-import { mcrouterArgs } from "../lib/mcrouterArgs";
+import { mcrouterArgs, mcrouterReadinessCommand } from "../lib/mcrouterArgs";
 import { mcrouterConfig, mcrouterConfigJson, memcachedEndpoints, MemcachedPool } from "../lib/mcrouterConfig";
 import { memcachedArgs } from "../lib/memcachedArgs";
 import { memcachedMemoryLimitMib } from "../lib/sizing";
@@ -11,18 +11,20 @@ const pool = (replicas: number): MemcachedPool => ({
   statefulSetName: "memcached", serviceName: "memcached", namespace: "cache", replicas, clusterDomain: "cluster.local", port: 11211,
 });
 const host = (i: number) => `memcached-${i}.memcached.cache.svc.cluster.local:11211`;
+/** As mcrouter addresses it: fully qualified, with the trailing dot. */
+const fqdn = (i: number) => `memcached-${i}.memcached.cache.svc.cluster.local.:11211`;
 
 describe("mcrouterConfig", () => {
   it.each([
-    [1, [host(0)]],
-    [3, [host(0), host(1), host(2)]],
-    [10, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(host)],
-  ])("lists all %i memcached pods by DNS name, in ordinal order, under one ch3 PoolRoute", (replicas, servers) => {
+    [1, [0]],
+    [3, [0, 1, 2]],
+    [10, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]],
+  ])("lists all %i memcached pods by fully qualified DNS name, in ordinal order, under one ch3 PoolRoute", (replicas, ordinals) => {
     expect(mcrouterConfig(pool(replicas))).toEqual({
-      pools: { memcached: { servers } },
+      pools: { memcached: { servers: ordinals.map(fqdn) } },
       route: { type: "PoolRoute", pool: "memcached", hash: { hash_func: "Ch3" } },
     });
-    expect(memcachedEndpoints(pool(replicas))).toEqual(servers);
+    expect(memcachedEndpoints(pool(replicas))).toEqual(ordinals.map(host));
   });
 
   it("uses the configured cluster domain and port", () => {
@@ -57,11 +59,18 @@ describe("mcrouterArgs", () => {
       "--server-timeout=1000",
       "--timeouts-until-tko=3",
       "--probe-timeout-initial=3000",
-      "--probe-timeout-max=60000",
-      "--async-dir=/var/spool/mcrouter",
+      "--probe-timeout-max=10000",
+      "--asynclog-disable",
       "--stats-root=/var/mcrouter/stats",
       "--debug-fifo-root=/var/mcrouter/fifos",
     ]);
+  });
+});
+
+describe("mcrouterReadinessCommand", () => {
+  it("asks mcrouter for its own version over its port, bounded, with bash and coreutils only", () => {
+    expect(mcrouterReadinessCommand(5000)).toEqual(["bash", "-c",
+      "exec 3<>/dev/tcp/127.0.0.1/5000 && printf 'get __mcrouter__.version\\r\\nquit\\r\\n' >&3 && timeout 2 cat <&3 | grep -q '^VALUE __mcrouter__.version '"]);
   });
 });
 

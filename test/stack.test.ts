@@ -189,7 +189,7 @@ describe.each(["dev", "prod", "local"])("%s stack: the cache data path", async (
   it("runs memcached without UDP, as uid 11211, read-only, spread one per node", () => {
     const pod = sts.spec.template.spec;
     const container = pod.containers[0];
-    expect(container.image).toBe("memcached:1.6.38-alpine");
+    expect(container.image).toBe("memcached:1.6.45-alpine");
     expect(container.args.slice(-4)).toEqual(["-U", "0", "-o", "modern"]);
     expect(container.ports).toEqual([{ name: "memcache", containerPort: 11211, protocol: "TCP" }]);
     expect(container.securityContext).toEqual({
@@ -221,12 +221,12 @@ describe.each(["dev", "prod", "local"])("%s stack: the cache data path", async (
     expect(pod.hostNetwork).toBeUndefined();
   });
 
-  it("gives mcrouter a config listing every memcached pod by DNS name", () => {
+  it("gives mcrouter a config listing every memcached pod by fully qualified DNS name (trailing dot)", () => {
     const cm = run.one("kubernetes:core/v1:ConfigMap").inputs;
     expect(cm.metadata.name).toBe("mcrouter-config");
     const config = JSON.parse(cm.data["config.json"]);
     expect(config.pools.memcached.servers).toEqual(
-      Array.from({ length: replicas }, (_, i) => `memcached-${i}.memcached.memcached.svc.cluster.local:11211`));
+      Array.from({ length: replicas }, (_, i) => `memcached-${i}.memcached.memcached.svc.cluster.local.:11211`));
     expect(config.route).toEqual({ type: "PoolRoute", pool: "memcached", hash: { hash_func: "Ch3" } });
     expect(cm.data["config.json"]).toBe(mcrouterConfigJson({
       statefulSetName: "memcached", serviceName: "memcached", namespace: "memcached", replicas, clusterDomain: "cluster.local", port: 11211,

@@ -17,7 +17,7 @@ const mcrouterPodUids = async () => (await pods(cp().kubeconfig, "mcrouter", "mc
 const mcrouterServers = async (): Promise<string[]> =>
   JSON.parse((await kubectlJson(cp().kubeconfig, ["get", "configmap", "mcrouter-config", "-n", "mcrouter"])).data["config.json"]).pools.memcached.servers;
 const memcachedNames = (replicas: number) => Array.from({ length: replicas }, (_, i) => `memcached-${i}`);
-const serverNames = (replicas: number) => memcachedNames(replicas).map((n) => `${n}.memcached.memcached.svc.cluster.local:11211`);
+const serverNames = (replicas: number) => memcachedNames(replicas).map((n) => `${n}.memcached.memcached.svc.cluster.local.:11211`);
 
 describe("local stack lifecycle on the real engine", () => {
   let cli: Cli;

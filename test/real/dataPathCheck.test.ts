@@ -2,10 +2,10 @@
 // has), against real memcached and against servers that misbehave.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fakeServer } from "../support/fakeServer";
 import { freePort } from "../support/freePort";
 import { MemcachedProcess, startMemcached } from "../support/memcachedProcess";
 import { stackArtifacts } from "../support/stackArtifacts";
@@ -32,28 +32,6 @@ function runShell(script: string, env: Record<string, string>): Promise<ProbeRes
       resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stderr, seconds: (Date.now() - started) / 1000 });
     });
   });
-}
-
-/** A server that speaks just enough protocol to answer with `reply(request)`. */
-async function fakeServer(reply: (request: string) => string | undefined): Promise<{ port: number; close(): void }> {
-  const port = await freePort();
-  const sockets = new Set<net.Socket>();
-  // allowHalfOpen: a client's FIN (nc closes its sending side at the end of its input) must not close
-  // the connection for us; a hanging server keeps it open.
-  const server = net.createServer({ allowHalfOpen: true }, (s) => {
-    sockets.add(s);
-    let request = "";
-    s.on("data", (d) => {
-      request += d.toString();
-      if (request.includes("quit\r\n")) {
-        const answer = reply(request);
-        if (answer !== undefined) s.end(answer);
-      }
-    });
-    s.on("error", () => undefined);
-  });
-  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  return { port, close: () => { sockets.forEach((s) => s.destroy()); server.close(); } };
 }
 
 let script: string;

@@ -2,7 +2,7 @@
 // never re-typed: memcached's args and memory limit, the data-path probe script, the endpoint list.
 import { runProgram } from "../harness";
 
-export const COMMITTED_STACKS = ["dev", "prod", "local"] as const;
+export { COMMITTED_STACKS } from "../harness";
 
 export interface StackArtifacts {
   stack: string;
@@ -11,6 +11,8 @@ export interface StackArtifacts {
   dataPathScript: string;
   /** The memcached container's readiness command (sh -c <script>). */
   memcachedReadinessScript: string;
+  /** The mcrouter container's readiness command, whole. */
+  mcrouterReadinessCommand: string[];
   endpoints: string[];
 }
 
@@ -25,6 +27,7 @@ async function load(stack: string): Promise<StackArtifacts> {
   const run = await runProgram(stack);
   const memcached = run.one("kubernetes:apps/v1:StatefulSet").inputs.spec.template.spec.containers[0];
   const app = run.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0];
+  const mcrouter = run.one("kubernetes:apps/v1:DaemonSet").inputs.spec.template.spec.containers[0];
   const limit = memcached.resources.limits.memory as string;
   if (!/^\d+Mi$/.test(limit) || memcached.resources.requests.memory !== limit) {
     throw new Error(`unexpected memcached memory resources ${JSON.stringify(memcached.resources)}`);
@@ -37,6 +40,7 @@ async function load(stack: string): Promise<StackArtifacts> {
     memoryLimitMib: Number(limit.slice(0, -2)),
     dataPathScript: script,
     memcachedReadinessScript: memcached.readinessProbe.exec.command[2],
+    mcrouterReadinessCommand: mcrouter.readinessProbe.exec.command,
     endpoints: run.outputs.memcachedEndpoints as string[],
   };
 }
