@@ -48,6 +48,8 @@ const isWorkload = (r: Resource) => WORKLOADS.includes(r.type);
 const appName = (r: Resource): string | undefined => r.props.metadata?.labels?.["app.kubernetes.io/name"];
 const podSpec = (r: Resource): Record<string, any> => r.props.spec?.template?.spec ?? {};
 const containers = (r: Resource): Record<string, any>[] => [...(podSpec(r).initContainers ?? []), ...(podSpec(r).containers ?? [])];
+/** The containers of a workload with this name: the memcached/mcrouter rules read those, not a sidecar. */
+const named = (r: Resource, name: string) => containers(r).filter((c) => c.name === name);
 const label = (r: Resource) => `${r.props.metadata?.namespace ?? ""}/${r.props.metadata?.name ?? r.name}`;
 const stackOf = (r: Resource) => r.urn.split("::")[0].replace(/^urn:pulumi:/, "");
 const flagValue = (args: string[], flag: string): string | undefined => {
@@ -326,7 +328,7 @@ export const RULES: Rule[] = [
     id: "M1", description: "memcached runs with UDP off (-U 0) and declares no UDP port",
     check: (r) => {
       if (r.type !== T.statefulSet || appName(r) !== MEMCACHED) return [];
-      return containers(r).flatMap((c) => [
+      return named(r, MEMCACHED).flatMap((c) => [
         ...(flagValue(c.args ?? [], "-U") === "0" ? [] : [`${label(r)} memcached must run with -U 0 (UDP off)`]),
         ...((c.ports ?? []).some((p: any) => p.protocol === "UDP") ? [`${label(r)} declares a UDP port`] : []),
       ]);
@@ -344,7 +346,7 @@ export const RULES: Rule[] = [
     id: "M3", description: "memcached's memory limit covers -m plus measured overhead; requests equal limits",
     check: (r) => {
       if (r.type !== T.statefulSet || appName(r) !== MEMCACHED) return [];
-      return containers(r).flatMap((c) => {
+      return named(r, MEMCACHED).flatMap((c) => {
         const args: string[] = c.args ?? [];
         const needed = memcachedMemoryLimitMib({ memoryMb: Number(flagValue(args, "-m")), maxConnections: Number(flagValue(args, "-c")) });
         const limit = mebibytes(c.resources?.limits?.memory);
@@ -366,8 +368,8 @@ export const RULES: Rule[] = [
       if (pools.length === 0) return [];
       const nodes = pools.reduce((n, p) => n + (p.props.nodeCount ?? 0) * Math.max(1, p.props.nodeLocations?.length ?? 0), 0);
       const proxies = Math.max(...rs.filter((r) => r.type === T.daemonSet && appName(r) === MCROUTER)
-        .flatMap((d) => containers(d).map((c) => Number(longFlag(c.args ?? [], "num-proxies") ?? 1))), 1);
-      return rs.filter((r) => r.type === T.statefulSet && appName(r) === MEMCACHED).flatMap((s) => containers(s).flatMap((c) => {
+        .flatMap((d) => named(d, MCROUTER).map((c) => Number(longFlag(c.args ?? [], "num-proxies") ?? 1))), 1);
+      return rs.filter((r) => r.type === T.statefulSet && appName(r) === MEMCACHED).flatMap((s) => named(s, MEMCACHED).flatMap((c) => {
         const max = Number(flagValue(c.args ?? [], "-c") ?? 1024);
         const needed = nodes * proxies + CONNECTION_HEADROOM;
         return max >= needed ? [] : [`${label(s)} -c ${max} is below ${needed} (${nodes} nodes x ${proxies} proxies + ${CONNECTION_HEADROOM})`];
@@ -376,7 +378,7 @@ export const RULES: Rule[] = [
   },
   {
     id: "M5", description: "memcached -I at most half of -m",
-    check: (r) => (r.type !== T.statefulSet || appName(r) !== MEMCACHED ? [] : containers(r).flatMap((c) => {
+    check: (r) => (r.type !== T.statefulSet || appName(r) !== MEMCACHED ? [] : named(r, MEMCACHED).flatMap((c) => {
       const m = Number(flagValue(c.args ?? [], "-m"));
       const item = Number(String(flagValue(c.args ?? [], "-I") ?? "1m").replace(/m$/, ""));
       return item * 2 <= m ? [] : [`${label(r)} -I ${item}m is more than half of -m ${m}`];
@@ -396,7 +398,7 @@ export const RULES: Rule[] = [
     check: (r) => {
       if (r.type === T.daemonSet && appName(r) === MCROUTER) {
         const missing = ["server-timeout", "timeouts-until-tko", "probe-timeout-initial", "probe-timeout-max", "num-proxies"]
-          .filter((f) => containers(r).every((c) => longFlag(c.args ?? [], f) === undefined));
+          .filter((f) => named(r, MCROUTER).every((c) => longFlag(c.args ?? [], f) === undefined));
         return missing.length ? [`${label(r)} leaves mcrouter's ${missing.map((f) => `--${f}`).join(", ")} to chance`] : [];
       }
       if (r.type === T.configMap && r.props.data?.["config.json"] && /FailoverRoute/.test(r.props.data["config.json"])) {
@@ -425,7 +427,7 @@ export const RULES: Rule[] = [
     id: "M10", description: "mcrouter returns failed deletes to the client (no async spool) and resolves servers by fully qualified name",
     check: (r) => {
       if (r.type === T.daemonSet && appName(r) === MCROUTER) {
-        const spooling = containers(r).some((c) => c.name === MCROUTER && !(c.args ?? []).includes("--asynclog-disable"));
+        const spooling = named(r, MCROUTER).some((c) => !(c.args ?? []).includes("--asynclog-disable"));
         return spooling ? [`${label(r)} keeps mcrouter's async delete spool: a delete that fails is answered NOT_FOUND and lost; pass --asynclog-disable`] : [];
       }
       if (r.type !== T.configMap || !r.props.data?.["config.json"]) return [];

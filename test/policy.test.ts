@@ -2,7 +2,7 @@
 // deliberately broken resources (each reported, with a clear message).
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluate, Resource, RULES, T } from "../policy/rules";
-import { PROJECT, ProgramRun, runProgram } from "./harness";
+import { COMMITTED_STACKS, PROJECT, ProgramRun, runProgram } from "./harness";
 
 function asPolicyResources(stack: string, run: ProgramRun): Resource[] {
   return run.resources.map((r) => ({ type: r.type, name: r.name, urn: `urn:pulumi:${stack}::${PROJECT}::${r.type}::${r.name}`, props: r.inputs }));
@@ -10,10 +10,10 @@ function asPolicyResources(stack: string, run: ProgramRun): Resource[] {
 
 const stacks: Record<string, Resource[]> = {};
 beforeAll(async () => {
-  for (const stack of ["dev", "prod", "local"]) stacks[stack] = asPolicyResources(stack, await runProgram(stack));
+  for (const stack of COMMITTED_STACKS) stacks[stack] = asPolicyResources(stack, await runProgram(stack));
 });
 
-describe.each(["dev", "prod", "local"])("%s stack", (stack) => {
+describe.each(COMMITTED_STACKS)("%s stack", (stack) => {
   it("violates no rule", () => {
     expect(stacks[stack].length).toBeGreaterThan(20);
     expect(evaluate(stacks[stack])).toEqual([]);
@@ -104,6 +104,23 @@ const BAD: Array<[rule: string, what: string, mutate: Mutation, message: RegExp]
   }, /without the trailing dot \(memcached-0.memcached.memcached.svc.cluster.local:11211\)/],
   ["S1", "deletion protection on dev", (rs) => { cluster(rs).deletionProtection = true; }, /on stack dev has deletion protection/],
 ];
+
+describe("sidecars", () => {
+  it("a well-formed sidecar in the memcached or mcrouter pod is not read as memcached or mcrouter", () => {
+    const resources = clone(stacks.dev);
+    for (const type of [T.statefulSet, T.daemonSet]) {
+      const spec = find(resources, type).props.spec.template.spec;
+      const main = spec.containers[0];
+      spec.containers.push({
+        name: "exporter", image: "quay.io/prometheus/memcached-exporter:v0.15.3", args: ["--memcached.address=localhost:11211"],
+        ports: [{ name: "metrics", containerPort: 9150, protocol: "TCP" }],
+        resources: { requests: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" }, limits: { cpu: "10m", memory: "32Mi", "ephemeral-storage": "16Mi" } },
+        securityContext: main.securityContext, readinessProbe: { httpGet: { path: "/", port: "metrics" } }, livenessProbe: { tcpSocket: { port: "metrics" } },
+      });
+    }
+    expect(evaluate(resources)).toEqual([]);
+  });
+});
 
 describe("deliberately bad resources", () => {
   it.each(BAD)("%s reports %s", (rule, _what, mutate, message) => {
