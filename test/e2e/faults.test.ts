@@ -8,7 +8,7 @@ import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { kubectl, kubectlJson, log, restartProcess, stopProcess, waitFor } from "../../scripts/e2e/controlPlane";
 import { gkeShapedNodes } from "../../scripts/e2e/gkeShape";
-import { Cli, PROJECT } from "../../scripts/e2e/pulumiStack";
+import { Cli, PROJECT, Running } from "../../scripts/e2e/pulumiStack";
 import { committedPool, initStack, leftovers, NAMESPACES, plannedChanges, pods, ready } from "../../scripts/e2e/stacks";
 import { controlPlaneFor, timed } from "./setup";
 
@@ -51,6 +51,14 @@ async function midUp(): Promise<void> {
   throw new Error("pulumi up created no namespace within 120 s");
 }
 
+/** A fresh stack whose `pulumi up` runs in the background and has just reached mid-way. */
+async function upToMidWay(stack: string): Promise<{ cli: Cli; run: Running }> {
+  const cli = await initStack(stateDir(), cp(), stack);
+  const run = cli.start(UP);
+  await midUp();
+  return { cli, run };
+}
+
 /** The objects of the stack's namespaces by kind and name, less pods and ReplicaSets (their names are generated). */
 const liveObjects = async () => (await leftovers(cp().kubeconfig)).filter((o) => !/^(pod|replicaset\.apps)\//.test(o)).sort();
 
@@ -83,9 +91,7 @@ describe("faults and their recovery", () => {
   });
 
   it("SIGINT mid-up: the next `pulumi up` converges", async () => {
-    const cli = await initStack(stateDir(), cp(), "sigint");
-    const run = cli.start(UP);
-    await midUp();
+    const { cli, run } = await upToMidWay("sigint");
     process.kill(run.pid, "SIGINT");
     const exit = await run.exited;
     log(`pulumi up after SIGINT: exit ${exit.code ?? exit.signal}`);
@@ -95,9 +101,7 @@ describe("faults and their recovery", () => {
   });
 
   it("SIGKILL mid-up (a lost CI runner): the plugins outlive the CLI; the documented recovery, then `pulumi up`, converges", async () => {
-    const cli = await initStack(stateDir(), cp(), "sigkill");
-    const run = cli.start(UP);
-    await midUp();
+    const { cli, run } = await upToMidWay("sigkill");
     // The CLI starts its plugins in process groups of their own: killing its group does not reach them.
     const plugins = descendants(run.pid);
     process.kill(-run.pid, "SIGKILL");
@@ -149,9 +153,7 @@ describe("faults and their recovery", () => {
   });
 
   it("API server stopped mid-up: `pulumi up` fails within its bound, naming the cause; after the restart it converges", async () => {
-    const cli = await initStack(stateDir(), cp(), "outage");
-    const run = cli.start(UP);
-    await midUp();
+    const { cli, run } = await upToMidWay("outage");
     const [exit, seconds] = await timed("pulumi up with the API server down", async () => {
       await stopProcess(stateDir(), "kube-apiserver", "SIGKILL");
       return run.exited;
