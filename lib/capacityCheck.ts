@@ -4,7 +4,7 @@ import type { StackConfig } from "./config";
 import { capacity, CapacityInput, CapacityReport } from "./capacity";
 import { gkeAllocatable, gkeSystemLoad, Resources } from "./gkeNodes";
 import { machineShape, nextLargerMachineType } from "./machineTypes";
-import { cpuMillis, cpuQuantity, memoryMib } from "./quantity";
+import { cpuMillis, cpuQuantity, mebibytes, memoryMib } from "./quantity";
 import { mcrouterResources, memcachedResources, requests, SAMPLE_APP_RESOURCES } from "./workloadResources";
 
 export interface StackCapacity {
@@ -43,8 +43,8 @@ export function stackCapacity(config: Sized): StackCapacity | undefined {
 }
 
 const DIMENSIONS = {
-  cpuMillis: { what: "CPU", show: cpuQuantity, field: "cpu", mcrouterKey: "mcrouter.cpu", memcachedKey: "memcached.cpu" },
-  memoryMib: { what: "memory", show: (mib: number) => `${mib}Mi`, field: "memory", mcrouterKey: "mcrouter.memoryMb", memcachedKey: "memcached.memoryMb" },
+  cpuMillis: { what: "CPU", show: cpuQuantity, mcrouterKey: "mcrouter.cpu", memcachedKey: "memcached.cpu" },
+  memoryMib: { what: "memory", show: mebibytes, mcrouterKey: "mcrouter.memoryMb", memcachedKey: "memcached.memoryMb" },
 } as const;
 
 /** A larger machine type of the same family that would fit, if one exists within a few sizes. */

@@ -148,8 +148,3 @@ function checked<T>(field: Base<T>, value: T, fail: (value: unknown, why: string
   fail(value, problem);
   return fallback();
 }
-
-/** A field's description for Pulumi.yaml and the README: its doc, then its default where it has one worth saying. */
-export function describeFields(fields: Fields): { name: string; doc: string; default: unknown }[] {
-  return Object.entries(fields).map(([name, f]) => ({ name, doc: f.doc, default: defaultOf(f) }));
-}

@@ -38,7 +38,7 @@ echo "[test] 3/5 real memcached ($(memcached -h | head -1))"
 npx vitest run test/real --no-file-parallelism --reporter=default --reporter=json --outputFile="$out/real.json"
 count_vitest "$out/real.json"
 
-echo "[test] 4/5 kube-score (kube-linter is not obtainable here)"
+echo "[test] 4/5 kube-score over the rendered manifests"
 check "kube-score on the rendered local stack" bash scripts/lint-manifests.sh
 
 if [ "${SKIP_E2E:-0}" != 1 ]; then
