@@ -41,7 +41,9 @@ export class Memcached extends pulumi.ComponentResource {
     }, { parent: this });
     const { labels, selector } = tier;
     const meta = (objectName: string) => tier.metadata(objectName);
-    const childOpts = { parent: this, dependsOn: [tier] };
+    // Objects wait for the namespace only; workloads also for their pods' ServiceAccount and policies.
+    const childOpts = { parent: this, dependsOn: [tier.namespaceResource] };
+    const workloadOpts = { parent: this, dependsOn: tier.podPrerequisites };
 
     this.pool = {
       statefulSetName: MEMCACHED_COMPONENT,
@@ -98,7 +100,7 @@ export class Memcached extends pulumi.ComponentResource {
           },
         },
       },
-    }, childOpts);
+    }, workloadOpts);
 
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
       metadata: meta(MEMCACHED_COMPONENT),

@@ -34,7 +34,9 @@ export class SampleApp extends pulumi.ComponentResource {
     }, { parent: this });
     const { labels, selector } = tier;
     const meta = (objectName: string) => tier.metadata(objectName);
-    const childOpts = { parent: this, dependsOn: [tier] };
+    // Objects wait for the namespace only; workloads also for their pods' ServiceAccount and policies.
+    const childOpts = { parent: this, dependsOn: [tier.namespaceResource] };
+    const workloadOpts = { parent: this, dependsOn: tier.podPrerequisites };
     this.deploymentName = SAMPLE_APP_COMPONENT;
 
     new k8s.apps.v1.Deployment(`${name}-deployment`, {
@@ -80,7 +82,7 @@ export class SampleApp extends pulumi.ComponentResource {
           },
         },
       },
-    }, childOpts);
+    }, workloadOpts);
 
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
       metadata: meta(SAMPLE_APP_COMPONENT),

@@ -22,6 +22,13 @@ export class TierNamespace extends pulumi.ComponentResource {
   public readonly labels: Record<string, string>;
   /** The subset of `labels` that selects the tier's pods. */
   public readonly selector: Record<string, string>;
+  /** What every object of the tier waits for: its namespace, and nothing else. */
+  public readonly namespaceResource: k8s.core.v1.Namespace;
+  /**
+   * What the tier's workloads wait for besides: the ServiceAccount their pods run as (admission refuses a
+   * pod whose ServiceAccount does not exist yet) and the NetworkPolicies, so no pod ever runs unconfined.
+   */
+  public readonly podPrerequisites: pulumi.Resource[];
 
   constructor(name: string, args: TierNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("memcached-gke:cache:TierNamespace", name, {}, opts);
@@ -30,16 +37,17 @@ export class TierNamespace extends pulumi.ComponentResource {
       metadata: { name: args.namespace, labels: { ...labels, ...podSecurityLabels(args.podSecurity) }, annotations: OWNERSHIP_ANNOTATIONS },
     }, { parent: this });
     const metadata = { namespace: args.namespace, labels, annotations: OWNERSHIP_ANNOTATIONS };
-    new k8s.core.v1.ServiceAccount(`${name}-sa`, {
+    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
       metadata: { ...metadata, name: args.component },
       automountServiceAccountToken: false,
     }, { parent: this, dependsOn: [ns] });
-    new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
+    const defaultDeny = new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
       metadata: { ...metadata, name: "default-deny" },
       spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
     }, { parent: this, dependsOn: [ns] });
+    this.podPrerequisites = [ns, serviceAccount, defaultDeny];
     if (args.allowDnsEgress) {
-      new k8s.networking.v1.NetworkPolicy(`${name}-allow-dns`, {
+      this.podPrerequisites.push(new k8s.networking.v1.NetworkPolicy(`${name}-allow-dns`, {
         metadata: { ...metadata, name: "allow-dns-egress" },
         spec: {
           podSelector: {},
@@ -52,8 +60,9 @@ export class TierNamespace extends pulumi.ComponentResource {
             ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
           }],
         },
-      }, { parent: this, dependsOn: [ns] });
+      }, { parent: this, dependsOn: [ns] }));
     }
+    this.namespaceResource = ns;
     this.namespace = args.namespace;
     this.serviceAccountName = args.component;
     this.labels = labels;

@@ -45,6 +45,18 @@ describe("local stack lifecycle on the real engine", () => {
     expect(await mcrouterServers()).toEqual(serverNames(3));
   });
 
+  it("orders only what must wait: objects on their namespace, workloads also on their ServiceAccount and policies", async () => {
+    const resources: any[] = JSON.parse((await cli(["stack", "export"])).stdout).deployment.resources;
+    const name = (urn: string) => urn.split("::").pop()!;
+    const dependsOn = (resource: string) => (resources.find((r) => name(r.urn) === resource)?.dependencies ?? []).map(name).sort();
+    expect(dependsOn("memcached-headless")).toEqual(["memcached-tier-ns"]);
+    expect(dependsOn("mcrouter-config")).toEqual(["mcrouter-tier-ns"]);
+    expect(dependsOn("sample-app-pdb")).toEqual(["sample-app-tier-ns"]);
+    expect(dependsOn("memcached-sts")).toEqual(["memcached-tier-default-deny", "memcached-tier-ns", "memcached-tier-sa"]);
+    expect(dependsOn("mcrouter-ds")).toEqual(["mcrouter-config", "mcrouter-tier-allow-dns", "mcrouter-tier-default-deny", "mcrouter-tier-ns", "mcrouter-tier-sa"]);
+    expect(dependsOn("sample-app-deployment")).toEqual(["sample-app-tier-allow-dns", "sample-app-tier-default-deny", "sample-app-tier-ns", "sample-app-tier-sa"]);
+  });
+
   it("plans memcached.replicas 3 -> 10 as two in-place updates", async () => {
     before.sts = await uid(["get", "statefulset", "memcached", "-n", "memcached"]);
     before.cm = await uid(["get", "configmap", "mcrouter-config", "-n", "mcrouter"]);
