@@ -43,8 +43,14 @@ export function stackCapacity(config: Sized): StackCapacity | undefined {
 }
 
 const DIMENSIONS = {
-  cpuMillis: { what: "CPU", show: cpuQuantity, mcrouterKey: "mcrouter.cpu", memcachedKey: "memcached.cpu" },
-  memoryMib: { what: "memory", show: mebibytes, mcrouterKey: "mcrouter.memoryMb", memcachedKey: "memcached.memoryMb" },
+  cpuMillis: {
+    what: "CPU", show: cpuQuantity, mcrouterKey: "mcrouter.cpu", memcachedKey: "memcached.cpu",
+    memcached: (_: Sized, millis: number) => `memcached.cpu ${cpuQuantity(millis)}`,
+  },
+  memoryMib: {
+    what: "memory", show: mebibytes, mcrouterKey: "mcrouter.memoryMb", memcachedKey: "memcached.memoryMb",
+    memcached: (config: Sized, mib: number) => `memcached (memoryMb ${config.memcached.memoryMb} + overhead) ${mebibytes(mib)}`,
+  },
 } as const;
 
 /** A larger machine type of the same family that would fit, if one exists within a few sizes. */
@@ -71,7 +77,7 @@ export function capacityProblems(config: Sized): string[] {
       const need = report.base[key] + input.memcached.pod[key];
       if (need <= input.allocatable[key]) return [];
       const parts = [
-        `${d.memcachedKey === "memcached.cpu" ? `memcached.cpu ${d.show(input.memcached.pod[key])}` : `memcached (memoryMb ${config.memcached.memoryMb}) ${d.show(input.memcached.pod[key])}`}`,
+        d.memcached(config, input.memcached.pod[key]),
         `${d.mcrouterKey} ${d.show(input.perNode[key])}`,
         `sampleApp ${appsPerNode} x ${d.show(input.apps.pod[key])}`,
         ...(input.system[key] > 0 ? [`GKE's own pods ${d.show(input.system[key])}`] : []),

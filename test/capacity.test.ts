@@ -142,6 +142,15 @@ describe("capacity problems (validation messages)", () => {
       "or lower memcached.replicas to at most 6, or use cluster.machineType e2-standard-4");
   });
 
+  it("names memory when memory is what does not fit", () => {
+    const dev = rawStackConfig("dev");
+    // -m 6000 needs a 6324Mi limit (8 + 5 % + 1024 x 16 KiB of overhead): more than an e2-standard-2 offers.
+    expect(() => parseStackConfig({ ...dev, memcached: { ...dev.memcached as object, memoryMb: 6000 } })).toThrow(
+      "capacity: memcached (memoryMb 6000 + overhead) 6324Mi + mcrouter.memoryMb 256Mi + sampleApp 3 x 32Mi + GKE's own pods 1036Mi = 7712Mi memory " +
+      "on the fullest e2-standard-2 node, which has 6248Mi allocatable (5212Mi left after GKE's own pods): lower memcached.memoryMb or mcrouter.memoryMb " +
+      "by 1464Mi in all, or use cluster.machineType e2-standard-4");
+  });
+
   it("checks an existing cluster against the allocatable it declares", () => {
     const raw = rawStackConfig("local", { "memcached-gke:existingCluster": { nodeCount: 3, nodeAllocatable: { cpu: "300m", memory: "2Gi" } } });
     expect(() => parseStackConfig(raw)).toThrow(
