@@ -1,4 +1,5 @@
 // One memory measurement of memcached as a committed stack runs it: fill past -m, read RSS and evictions.
+import * as os from "node:os";
 import { fill, openConnections } from "./fill";
 import { commandOn, parseStats, startMemcached } from "./memcachedProcess";
 import { argValue, StackArtifacts } from "./stackArtifacts";
@@ -17,6 +18,12 @@ const OVERFILL = 1.3;
 
 export async function measureFill(a: StackArtifacts): Promise<MemoryMeasurement> {
   const memoryMb = Number(argValue(a.memcachedArgs, "-m"));
+  // prod's memcached fills 22 GiB: say so plainly on a machine that cannot hold it, instead of being OOM-killed.
+  const availableMib = os.freemem() / 1024 / 1024;
+  const neededMib = memoryMb + 256;
+  if (neededMib > availableMib) {
+    throw new Error(`${a.stack}: filling memcached at -m ${memoryMb} needs about ${neededMib} MiB of memory available; this machine has ${Math.floor(availableMib)} MiB`);
+  }
   const maxItemBytes = Number(argValue(a.memcachedArgs, "-I").replace(/m$/, "")) * 1024 * 1024;
   const server = await startMemcached(a.memcachedArgs);
   try {
