@@ -48,9 +48,7 @@ export class Mcrouter extends pulumi.ComponentResource {
     }, { parent: this });
     const { labels, selector } = tier;
     const meta = (objectName: string, annotations?: Record<string, string>) => tier.metadata(objectName, annotations);
-    // Objects wait for the namespace only; workloads also for their pods' ServiceAccount and policies.
-    const childOpts = { parent: this, dependsOn: [tier.namespaceResource] };
-    const workloadOpts = { parent: this, dependsOn: tier.podPrerequisites };
+    const childOpts = tier.inNamespace(this);
 
     // Explicit name + the provider's enableConfigMapMutable: a new server list is an in-place update of
     // this ConfigMap, which kubelet syncs into the mounted directory and mcrouter reloads on its own.
@@ -99,7 +97,7 @@ export class Mcrouter extends pulumi.ComponentResource {
           },
         },
       },
-    }, { ...workloadOpts, dependsOn: [...tier.podPrerequisites, configMap] });
+    }, tier.forWorkload(this, configMap));
 
     new k8s.core.v1.Service(`${name}-local`, {
       // The provider would wait for endpoints and then 10 s more for them to "settle". The endpoints are

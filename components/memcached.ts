@@ -41,9 +41,7 @@ export class Memcached extends pulumi.ComponentResource {
     }, { parent: this });
     const { labels, selector } = tier;
     const meta = (objectName: string) => tier.metadata(objectName);
-    // Objects wait for the namespace only; workloads also for their pods' ServiceAccount and policies.
-    const childOpts = { parent: this, dependsOn: [tier.namespaceResource] };
-    const workloadOpts = { parent: this, dependsOn: tier.podPrerequisites };
+    const childOpts = tier.inNamespace(this);
 
     this.pool = {
       statefulSetName: MEMCACHED_COMPONENT,
@@ -100,7 +98,7 @@ export class Memcached extends pulumi.ComponentResource {
           },
         },
       },
-    }, workloadOpts);
+    }, tier.forWorkload(this));
 
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
       metadata: meta(MEMCACHED_COMPONENT),

@@ -34,9 +34,7 @@ export class SampleApp extends pulumi.ComponentResource {
     }, { parent: this });
     const { labels, selector } = tier;
     const meta = (objectName: string) => tier.metadata(objectName);
-    // Objects wait for the namespace only; workloads also for their pods' ServiceAccount and policies.
-    const childOpts = { parent: this, dependsOn: [tier.namespaceResource] };
-    const workloadOpts = { parent: this, dependsOn: tier.podPrerequisites };
+    const childOpts = tier.inNamespace(this);
     this.deploymentName = SAMPLE_APP_COMPONENT;
 
     new k8s.apps.v1.Deployment(`${name}-deployment`, {
@@ -82,7 +80,7 @@ export class SampleApp extends pulumi.ComponentResource {
           },
         },
       },
-    }, workloadOpts);
+    }, tier.forWorkload(this));
 
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
       metadata: meta(SAMPLE_APP_COMPONENT),

@@ -70,6 +70,16 @@ export class TierNamespace extends pulumi.ComponentResource {
     this.registerOutputs({ namespace: this.namespace, serviceAccountName: this.serviceAccountName });
   }
 
+  /** Options of an object of the tier: it waits for the namespace, and nothing else. */
+  inNamespace(parent: pulumi.Resource): pulumi.CustomResourceOptions {
+    return { parent, dependsOn: [this.namespaceResource] };
+  }
+
+  /** Options of a workload of the tier: it also waits for its pods' prerequisites, and for `more`. */
+  forWorkload(parent: pulumi.Resource, ...more: pulumi.Resource[]): pulumi.CustomResourceOptions {
+    return { parent, dependsOn: [...this.podPrerequisites, ...more] };
+  }
+
   /** Metadata of an object of the tier: its name, the tier's namespace, labels and annotations. */
   metadata(objectName: string, annotations: Record<string, string> = {}) {
     return { name: objectName, namespace: this.namespace, labels: this.labels, annotations: { ...OWNERSHIP_ANNOTATIONS, ...annotations } };
