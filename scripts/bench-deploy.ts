@@ -1,14 +1,15 @@
 // `npm run bench:deploy [-- rounds]`: deploy speed against the kubectl floor, on the e2e's control plane
 // (3 KWOK nodes shaped like the dev pool). Each round, interleaved: `kubectl apply` + `rollout status` of
 // the stack's objects rendered to YAML (then deleted), the first `pulumi up` of a fresh stack, `pulumi
-// preview` of it unchanged, and `pulumi destroy`. Prints every figure, the medians and their ratios to the
+// preview` of it unchanged, `pulumi destroy`, and `pulumi up` of an empty JavaScript program (what any
+// program pays before its first resource). Prints every figure, the medians and their ratios to the
 // kubectl floor of the same rounds, and whether the targets of issue #11 are met.
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { kubectl, log, startControlPlane, stopControlPlane } from "./e2e/controlPlane";
 import { gkeShapedNodes } from "./e2e/gkeShape";
-import { openStack, PROJECT } from "./e2e/pulumiStack";
+import { Cli, openStack, PROJECT, pulumiCli, ROOT } from "./e2e/pulumiStack";
 import { committedPool, initStack } from "./e2e/stacks";
 
 const TARGETS = { up: 1.8, preview: 1.5 };
@@ -18,6 +19,17 @@ async function seconds(action: () => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
   await action();
   return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** A project with no resource at all, in JavaScript: the CLI, language host and SDK start-up alone. */
+function emptyProgram(dir: string, kubeconfig: string): Cli {
+  const project = join(dir, "project-empty");
+  mkdirSync(project);
+  writeFileSync(join(project, "Pulumi.yaml"), "name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n");
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "empty", main: "index.js" }));
+  writeFileSync(join(project, "index.js"), "require(\"@pulumi/pulumi\");\nexports.ok = true;\n");
+  symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
+  return pulumiCli(project, dir, kubeconfig);
 }
 
 async function main(): Promise<void> {
@@ -31,7 +43,9 @@ async function main(): Promise<void> {
     await render.up();
     const manifests = join(dir, "rendered", "1-manifest");
     const namespaces = readdirSync(manifests).filter((f) => f.startsWith("v1-namespace-")).flatMap((f) => ["-f", join(manifests, f)]);
-    const figures = { kubectl: [] as number[], up: [] as number[], preview: [] as number[], destroy: [] as number[] };
+    const figures = { kubectl: [] as number[], up: [] as number[], preview: [] as number[], destroy: [] as number[], empty: [] as number[] };
+    const empty = emptyProgram(dir, cp.kubeconfig);
+    await empty(["stack", "init", "empty"]);
     for (let r = 1; r <= rounds; r++) {
       figures.kubectl.push(await seconds(async () => {
         await kubectl(kc, ["apply", ...namespaces]);
@@ -45,8 +59,9 @@ async function main(): Promise<void> {
       figures.up.push(await seconds(() => cli(["up", "--yes", "--skip-preview"])));
       figures.preview.push(await seconds(() => cli(["preview"])));
       figures.destroy.push(await seconds(() => cli(["destroy", "--yes", "--skip-preview"])));
+      figures.empty.push(await seconds(() => empty(["up", "--yes", "--skip-preview"])));
       log(`round ${r}: kubectl ${figures.kubectl[r - 1].toFixed(2)} s, first pulumi up ${figures.up[r - 1].toFixed(2)} s, ` +
-        `preview ${figures.preview[r - 1].toFixed(2)} s, destroy ${figures.destroy[r - 1].toFixed(2)} s`);
+        `preview ${figures.preview[r - 1].toFixed(2)} s, destroy ${figures.destroy[r - 1].toFixed(2)} s, empty program up ${figures.empty[r - 1].toFixed(2)} s`);
     }
     const floor = median(figures.kubectl);
     console.log(`\n[bench:deploy] medians of ${rounds} rounds (kubectl floor ${floor.toFixed(2)} s):`);
@@ -56,6 +71,7 @@ async function main(): Promise<void> {
         `(target <= ${TARGETS[key]}x: ${ratio <= TARGETS[key] ? "met" : "NOT met"})`);
     }
     console.log(`[bench:deploy] pulumi destroy: ${median(figures.destroy).toFixed(2)} s`);
+    console.log(`[bench:deploy] pulumi up of an empty JavaScript program: ${median(figures.empty).toFixed(2)} s = ${(median(figures.empty) / floor).toFixed(2)}x kubectl`);
   } finally {
     await stopControlPlane(dir);
     rmSync(dir, { recursive: true, force: true });
