@@ -1,12 +1,15 @@
 // One memory measurement of memcached as a committed stack runs it: fill past -m, read RSS and evictions.
 import * as os from "node:os";
+import { memcachedMemoryLimitMib } from "../../lib/sizing";
 import { fill, openConnections } from "./fill";
 import { commandOn, parseStats, startMemcached } from "./memcachedProcess";
 import { argValue, StackArtifacts } from "./stackArtifacts";
 
 export interface MemoryMeasurement {
   stack: string;
+  /** -m as measured, and as the stack runs it (larger where the measurement was capped). */
   memoryMb: number;
+  stackMemoryMb: number;
   limitMib: number;
   peakRssMib: number;
   evictions: number;
@@ -16,23 +19,31 @@ export interface MemoryMeasurement {
 /** Bytes written relative to -m: enough that memcached must evict. */
 const OVERFILL = 1.3;
 
-export async function measureFill(a: StackArtifacts): Promise<MemoryMeasurement> {
-  const memoryMb = Number(argValue(a.memcachedArgs, "-m"));
-  // prod's memcached fills 22 GiB: say so plainly on a machine that cannot hold it, instead of being OOM-killed.
+/**
+ * Fills memcached started with the stack's exact args. `maxMemoryMb` caps -m (the rest of the args kept,
+ * the limit recomputed by the same sizing function) where the machine cannot hold the stack's own -m with
+ * room to spare: prod's 22 GiB on a 24 GiB machine would leave a few hundred MiB between a pass and an OOM.
+ */
+export async function measureFill(a: StackArtifacts, maxMemoryMb = Infinity): Promise<MemoryMeasurement> {
+  const stackMemoryMb = Number(argValue(a.memcachedArgs, "-m"));
+  const memoryMb = Math.min(stackMemoryMb, maxMemoryMb);
+  const args = a.memcachedArgs.map((v, i) => (a.memcachedArgs[i - 1] === "-m" ? String(memoryMb) : v));
+  const limitMib = memoryMb === stackMemoryMb ? a.memoryLimitMib
+    : memcachedMemoryLimitMib({ memoryMb, maxConnections: Number(argValue(args, "-c")) });
   const availableMib = os.freemem() / 1024 / 1024;
-  const neededMib = memoryMb + 256;
-  if (neededMib > availableMib) {
-    throw new Error(`${a.stack}: filling memcached at -m ${memoryMb} needs about ${neededMib} MiB of memory available; this machine has ${Math.floor(availableMib)} MiB`);
+  if (memoryMb + 256 > availableMib) {
+    throw new Error(`${a.stack}: filling memcached at -m ${memoryMb} needs about ${memoryMb + 256} MiB of memory available; this machine has ${Math.floor(availableMib)} MiB`);
   }
   const maxItemBytes = Number(argValue(a.memcachedArgs, "-I").replace(/m$/, "")) * 1024 * 1024;
-  const server = await startMemcached(a.memcachedArgs);
+  const server = await startMemcached(args);
   try {
     const written = await fill(server.port, memoryMb * 1024 * 1024 * OVERFILL, maxItemBytes);
     const stats = await server.stats();
     return {
       stack: a.stack,
       memoryMb,
-      limitMib: a.memoryLimitMib,
+      stackMemoryMb,
+      limitMib,
       peakRssMib: server.memory().peakRssKib / 1024,
       evictions: Number(stats.evictions),
       writtenMib: written.bytes / 1024 / 1024,
