@@ -3,11 +3,11 @@
 // the bad value and the fix. Every key is declared once, in SCHEMA (type, default, description, check);
 // Pulumi.yaml's declarations and the README's key table are generated from it (scripts/config-docs.ts).
 import { capacityProblems } from "./capacityCheck";
-import { boolean, Check, closest, defaultOf, integer, list, object, oneOf, read, string, ValuesOf } from "./configSchema";
+import { boolean, closest, defaultOf, integer, list, object, oneOf, read, string, ValuesOf } from "./configSchema";
 import { gcpLocation } from "./gcpLocations";
 import { memcachedMemoryLimitMib, MIN_MEMORY_MB } from "./sizing";
 import {
-  cidr, clusterDomain, clusterName, dnsLabel, hhmm, machineType, namespaceName, optionalCpu, optionalMemory,
+  cidr, clusterDomain, clusterName, dnsLabel, hhmm, machineType, memoryQuantity, namespaceName, optional,
   pinnedImage, positiveCpu, privateSlash28, projectId,
 } from "./validators";
 
@@ -25,7 +25,6 @@ const MEMCACHED_IMAGE = "memcached:1.6.45-alpine";
  */
 const MCROUTER_IMAGE = "docker-registry.wikimedia.org/mcrouter:2023.07.17.00-1-20240929";
 
-const optional = (check: Check<string>): Check<string> => (v) => (v === "" ? undefined : check(v));
 
 export const TARGETS = ["gke", "existing"] as const;
 export type Target = typeof TARGETS[number];
@@ -61,8 +60,8 @@ export const SCHEMA = {
     nodeCount: integer("nodes mcrouter will run on (sizes memcached -c)", 3, 1, 1000),
     renderYamlToDirectory: string("write the manifests there instead of applying them", ""),
     nodeAllocatable: object("what each node has free for this stack (kubectl describe node: allocatable less your own per-node pods); enables the capacity check", {
-      cpu: string("CPU, e.g. 1930m", "", optionalCpu),
-      memory: string("memory, e.g. 6055Mi", "", optionalMemory),
+      cpu: string("CPU, e.g. 1930m", "", optional(positiveCpu)),
+      memory: string("memory, e.g. 6055Mi", "", optional(memoryQuantity)),
     }),
   }),
   memcached: object("memcached StatefulSet.", {

@@ -1,7 +1,7 @@
 // Value checks of the config schema: each returns undefined for a good value, else what is wrong and the fix.
 import { Check } from "./configSchema";
 import { machineShape } from "./machineTypes";
-import { cpuMillis } from "./quantity";
+import { cpuMillis, memoryMib } from "./quantity";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -77,6 +77,9 @@ export const privateSlash28: Check<string> = (v) => {
   return isPrivate ? undefined : "is not in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)";
 };
 
-/** Memory quantities as `kubectl describe node` prints them, or empty. */
-export const optionalMemory: Check<string> = (v) => (/^$|^[0-9]+(Ki|Mi|Gi)?$/.test(v) ? undefined : "is not a memory quantity such as 6055Mi or 6218300Ki");
-export const optionalCpu: Check<string> = (v) => (v === "" ? undefined : positiveCpu(v));
+/** Memory quantities as `kubectl describe node` prints them. */
+export const memoryQuantity: Check<string> = (v) =>
+  (Number.isNaN(memoryMib(v)) ? "is not a memory quantity such as 6055Mi or 6218300Ki" : undefined);
+
+/** `check`, for a field where empty means "not set". */
+export const optional = (check: Check<string>): Check<string> => (v) => (v === "" ? undefined : check(v));
