@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { rawConfig, RawConfig } from "../lib/config";
-import { loadProgramAfresh, ROOT } from "./support/program";
+import { committedStackConfig, loadProgramAfresh, ROOT } from "./support/program";
 
 export { ROOT };
 
@@ -27,8 +27,7 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
   for (const [key, decl] of Object.entries<any>(project.config ?? {})) {
     if (decl?.default !== undefined) values[`${PROJECT}:${key}`] = decl.default;
   }
-  const stackFile = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8"));
-  return { ...values, ...(stackFile.config ?? {}), ...overrides };
+  return { ...values, ...committedStackConfig(stack), ...overrides };
 }
 
 /** Fake values for what the cloud would compute. */

@@ -1,25 +1,23 @@
 // Stacks of the e2e: the committed `local` stack, and stacks that deploy a committed GKE stack's sizes onto
 // KWOK nodes shaped like its node pool (target existing, with the pool's free allocatable declared).
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parse } from "yaml";
 import { ControlPlane, kubectl, kubectlJson } from "./controlPlane";
 import { freeOnFullestNode, NodePoolShape } from "./gkeShape";
-import { Cli, prepareProject, PROJECT, pulumiCli, ROOT } from "./pulumiStack";
+import { committedStackConfig } from "../../test/support/program";
+import { Cli, prepareProject, PROJECT, pulumiCli } from "./pulumiStack";
 
 export const NAMESPACES = ["memcached", "mcrouter", "cache-clients"];
 const KWOK_CONTEXT = "kwok";
 
 /** The node pool a committed GKE stack creates (its machine type, zones and node count). */
 export function committedPool(stack: string): NodePoolShape {
-  const cluster = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config[`${PROJECT}:cluster`];
+  const cluster = committedStackConfig(stack)[`${PROJECT}:cluster`];
   const zones: string[] = cluster.nodeLocations?.length ? cluster.nodeLocations : [cluster.location];
   return { cluster: `memcached-${stack}`, machineType: cluster.machineType, zones, count: cluster.nodeCount };
 }
 
 /** A committed GKE stack's workload sizes, deployed onto an existing cluster whose nodes are `pool`'s. */
 export function gkeSizedStackConfig(stack: string, pool: NodePoolShape, kubeconfig: string, overrides: Record<string, object> = {}): Record<string, unknown> {
-  const committed = parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config;
+  const committed = committedStackConfig(stack);
   const section = (key: string) => ({ ...committed[`${PROJECT}:${key}`], ...overrides[key] });
   return {
     [`${PROJECT}:target`]: "existing",

@@ -1,13 +1,9 @@
 // Bad configurations a careless or hostile user might set, as Pulumi config overrides of a committed stack
 // (`memcached-gke:<key>` -> value, as `pulumi config set` would leave it). Shared by the validation table
 // and the program-level test that none of them registers a resource.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parse } from "yaml";
-import { ROOT } from "./program";
+import { committedStackConfig } from "./program";
 
-const committed = (stack: string, key: string): Record<string, unknown> =>
-  parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config[key] ?? {};
+const committed = (stack: string, key: string): Record<string, unknown> => committedStackConfig(stack)[key] ?? {};
 /** The dev stack's section `key` with `fields` changed. */
 const dev = (key: string, fields: Record<string, unknown>) => ({ [`memcached-gke:${key}`]: { ...committed("dev", `memcached-gke:${key}`), ...fields } });
 const local = (key: string, fields: Record<string, unknown>) => ({ [`memcached-gke:${key}`]: { ...committed("local", `memcached-gke:${key}`), ...fields } });

@@ -1,8 +1,15 @@
 // Runs the project's program (index.ts) again in this process, as the engine does on every update:
 // the program's own modules are dropped from require's cache first, so its top level runs anew.
+import { readFileSync } from "node:fs";
 import { join, sep } from "node:path";
+import { parse } from "yaml";
 
 export const ROOT = join(__dirname, "..", "..");
+/** A committed stack file's `config:` values (`Pulumi.<stack>.yaml`), keyed as Pulumi keys them. */
+export function committedStackConfig(stack: string): Record<string, any> {
+  return parse(readFileSync(join(ROOT, `Pulumi.${stack}.yaml`), "utf8")).config ?? {};
+}
+
 const PROGRAM_MODULES = [join(ROOT, "index.ts"), join(ROOT, "components") + sep, join(ROOT, "lib") + sep];
 
 /** require, not import(): Node's ESM cache cannot be cleared. */
