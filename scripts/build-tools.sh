@@ -14,16 +14,29 @@ LANGUAGE_HOST_SDK_VERSION=3.68.0
 K8S_PROVIDER_VERSION=4.25.0       # must equal package.json's @pulumi/kubernetes
 K8S_PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199   # the v4.25.0 tag commit (provider/v4 has no tags)
 KUBERNETES_VERSION=1.34.4
+STAGING_VERSION=v0.34.4           # k8s.io/{api,client-go,...} of that release
 ETCD_VERSION=3.5.35
 KWOK_VERSION=0.8.0
 # kube-linter is not served by the module proxy here (every version of golang.stackrox.io/kube-linter
 # answers 403); kube-score, another of the rule sources, is.
 KUBE_SCORE_VERSION=1.20.0
+# The real-pods e2e (test/realpods): a kubelet and kube-proxy of $KUBERNETES_VERSION, cluster DNS, and a
+# NetworkPolicy enforcer. kube-router is refused by the proxy; kube-network-policies is served only as exact
+# versions, and needs a patch here (scripts/realpods/kube-network-policies-xt-nfqueue.patch says why).
+COREDNS_VERSION=1.12.4
+KNP_VERSION=0.7.0
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 key="pulumi-${PULUMI_VERSION}_nodejs-host-${LANGUAGE_HOST_SDK_VERSION}_k8sprov-${K8S_PROVIDER_VERSION}_kube-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_kube-score-${KUBE_SCORE_VERSION}"
 bin="${MEMCACHED_GKE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/memcached-gke/tools}/$key/bin"
-mkdir -p "$bin"
+realpods_src="$here/realpods"
+knp_patch="$realpods_src/kube-network-policies-xt-nfqueue.patch"
+patch_sum="$(sha256sum "$knp_patch" | cut -c1-8)"
+rbin="$(dirname "$bin")/../realpods_kube-${KUBERNETES_VERSION}_coredns-${COREDNS_VERSION}_knp-${KNP_VERSION}-${patch_sum}/bin"
+# The project's own small Go programs (pause, the mcrouter stand-in): keyed by their source.
+src_sum="$(cd "$realpods_src/go" && find . -type f | sort | xargs sha256sum | sha256sum | cut -c1-8)"
+obin="$rbin/own-$src_sum"
+mkdir -p "$bin" "$obin"
 work="$(mktemp -d)"
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
@@ -92,30 +105,38 @@ build_k8s_provider() {
    go build -trimpath -ldflags "-s -w -X $mod/pkg/version.Version=$K8S_PROVIDER_VERSION" -o "$bin/pulumi-resource-kubernetes" .)
 }
 
-build_kubernetes() {
-  have kube-apiserver && have kube-controller-manager && have kube-scheduler && have kubectl && return
-  log "kube-apiserver, kube-controller-manager, kube-scheduler, kubectl v$KUBERNETES_VERSION"
-  local d="$work/kube"; new_module "$d" tools/kube
-  local staging="api apiextensions-apiserver apimachinery apiserver cli-runtime client-go cloud-provider
-    cluster-bootstrap code-generator component-base component-helpers controller-manager cri-api cri-client
-    csi-translation-lib dynamic-resource-allocation endpointslice externaljwt kms kube-aggregator
-    kube-controller-manager kube-proxy kube-scheduler kubectl kubelet metrics mount-utils
-    pod-security-admission sample-apiserver sample-cli-plugin sample-controller"
-  local minor="${KUBERNETES_VERSION#1.}"; local staging_version="v0.$minor"
-  { printf 'require k8s.io/kubernetes v%s\n' "$KUBERNETES_VERSION"
-    for s in $staging; do printf 'replace k8s.io/%s => k8s.io/%s %s\n' "$s" "$s" "$staging_version"; done
-  } >> "$d/go.mod"
-  printf 'package tools\nimport (\n_ "k8s.io/kubernetes/cmd/kube-apiserver"\n_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n_ "k8s.io/kubernetes/cmd/kube-scheduler"\n_ "k8s.io/kubectl/pkg/cmd"\n)\n' > "$d/tools.go"
+# Builds commands of k8s.io/kubernetes v$KUBERNETES_VERSION into a bin directory: out, then paths under k8s.io/.
+kube_build() {
+  local out="$1"; shift
+  local d="$work/kube"
+  if [ ! -f "$d/go.mod" ]; then
+    new_module "$d" tools/kube
+    local staging="api apiextensions-apiserver apimachinery apiserver cli-runtime client-go cloud-provider
+      cluster-bootstrap code-generator component-base component-helpers controller-manager cri-api cri-client
+      csi-translation-lib dynamic-resource-allocation endpointslice externaljwt kms kube-aggregator
+      kube-controller-manager kube-proxy kube-scheduler kubectl kubelet metrics mount-utils
+      pod-security-admission sample-apiserver sample-cli-plugin sample-controller"
+    { printf 'require k8s.io/kubernetes v%s\n' "$KUBERNETES_VERSION"
+      for s in $staging; do printf 'replace k8s.io/%s => k8s.io/%s %s\n' "$s" "$s" "$STAGING_VERSION"; done
+    } >> "$d/go.mod"
+    printf 'package tools\nimport (\n_ "k8s.io/kubernetes/cmd/kube-apiserver"\n_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n_ "k8s.io/kubernetes/cmd/kube-scheduler"\n_ "k8s.io/kubernetes/cmd/kubelet"\n_ "k8s.io/kubernetes/cmd/kube-proxy"\n_ "k8s.io/kubectl/pkg/cmd"\n)\n' > "$d/tools.go"
+    (cd "$d" && go mod tidy >/dev/null 2>&1 || true)
+  fi
   local v="v$KUBERNETES_VERSION" major="${KUBERNETES_VERSION%%.*}" minor_only; minor_only="$(echo "$KUBERNETES_VERSION" | cut -d. -f2)"
   local ld="-s -w"
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld="$ld -X $p.gitVersion=$v -X $p.gitMajor=$major -X $p.gitMinor=$minor_only -X $p.gitTreeState=clean"
   done
-  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
-   for c in kube-apiserver kube-controller-manager kube-scheduler; do
-     have "$c" || go build -trimpath -ldflags "$ld" -o "$bin/$c" "k8s.io/kubernetes/cmd/$c"
-   done
-   have kubectl || go build -trimpath -ldflags "$ld" -o "$bin/kubectl" k8s.io/kubernetes/cmd/kubectl)
+  local c
+  for c in "$@"; do
+    [ -x "$out/$c" ] || (cd "$d" && go build -trimpath -ldflags "$ld" -o "$out/$c" "k8s.io/kubernetes/cmd/$c")
+  done
+}
+
+build_kubernetes() {
+  have kube-apiserver && have kube-controller-manager && have kube-scheduler && have kubectl && return
+  log "kube-apiserver, kube-controller-manager, kube-scheduler, kubectl v$KUBERNETES_VERSION"
+  kube_build "$bin" kube-apiserver kube-controller-manager kube-scheduler kubectl
 }
 
 build_etcd() {
@@ -145,9 +166,62 @@ build_kube_score() {
   GOBIN="$bin" go install -trimpath -ldflags "-s -w" "github.com/zegl/kube-score/cmd/kube-score@v$KUBE_SCORE_VERSION"
 }
 
+build_realpods_kube() {
+  [ -x "$rbin/kubelet" ] && [ -x "$rbin/kube-proxy" ] && return
+  log "kubelet, kube-proxy v$KUBERNETES_VERSION (real-pods e2e)"
+  kube_build "$rbin" kubelet kube-proxy
+}
+
+# A module that requires MODULE@VERSION with k8s.io libraries aligned to the control plane's (already compiled).
+aligned_module() { # dir, name, module, version
+  new_module "$1" "$2"
+  { printf 'require %s %s\n' "$3" "$4"
+    for m in api apimachinery client-go component-base component-helpers; do
+      printf 'replace k8s.io/%s => k8s.io/%s %s\n' "$m" "$m" "$STAGING_VERSION"
+    done
+  } >> "$1/go.mod"
+}
+
+build_coredns() {
+  [ -x "$rbin/coredns" ] && return
+  log "coredns v$COREDNS_VERSION, minimal plugin set (real-pods e2e)"
+  local d="$work/coredns"
+  aligned_module "$d" tools/coredns github.com/coredns/coredns "v$COREDNS_VERSION"
+  cp "$realpods_src/go/coredns/main.go" "$d/"
+  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
+   go build -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=v$COREDNS_VERSION" -o "$rbin/coredns" .)
+}
+
+build_knp() {
+  [ -x "$rbin/kube-network-policies" ] && return
+  log "kube-network-policies v$KNP_VERSION + xt NFQUEUE patch (real-pods e2e)"
+  local mod=sigs.k8s.io/kube-network-policies d="$work/knp"
+  # `go install mod@version` reads the module's version list, which the proxy refuses; a require does not.
+  go mod download "$mod@v$KNP_VERSION"
+  aligned_module "$d" tools/knp "$mod" "v$KNP_VERSION"
+  cp -r "$(go env GOMODCACHE)/$mod@v$KNP_VERSION" "$d/src"; chmod -R u+w "$d/src"
+  (cd "$d/src" && patch -p1 --quiet < "$knp_patch")
+  printf 'replace %s => ./src\n' "$mod" >> "$d/go.mod"
+  printf 'package tools\nimport _ "%s/pkg/networkpolicy"\n' "$mod" > "$d/tools.go"
+  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
+   go build -trimpath -ldflags "-s -w" -o "$rbin/kube-network-policies" "$mod/cmd")
+}
+
+build_own_programs() {
+  [ -x "$obin/pause" ] && [ -x "$obin/mcrouter-standin" ] && return
+  log "pause, mcrouter-standin (this repository's scripts/realpods/go)"
+  local d="$work/own"; new_module "$d" memcached-gke/realpods
+  cp -r "$realpods_src/go/pause" "$realpods_src/go/mcrouter-standin" "$d/"
+  (cd "$d" && go build -trimpath -ldflags "-s -w" -o "$obin/pause" ./pause
+   go build -trimpath -ldflags "-s -w" -o "$obin/mcrouter-standin" ./mcrouter-standin)
+}
+
 t_all=$SECONDS
-for step in build_k8s_provider build_pulumi build_language_host build_etcd build_kwok build_kube_score build_kubernetes; do
+steps="build_k8s_provider build_pulumi build_language_host build_etcd build_kwok build_kube_score build_kubernetes"
+[ "${1:-}" = --with-realpods ] && steps="$steps build_realpods_kube build_coredns build_knp build_own_programs"
+for step in $steps; do
   timed "$step"
 done
 log "all tools ready in $((SECONDS - t_all))s"
+[ "${1:-}" = --with-realpods ] && echo "$(cd "$rbin" && pwd):$(cd "$obin" && pwd)"
 echo "$bin"

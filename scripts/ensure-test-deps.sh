@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # What `npm test` needs beyond Node.js, installed if missing: npm packages (npm ci) and Debian's memcached
-# (the real-memcached tests), busybox (the sample app's shell and nc) and iproute2 (ss). Go-built tools are
-# scripts/build-tools.sh's job.
+# (the real-memcached tests), busybox (the sample app's shell and nc; static, so the real-pods images can
+# carry it), iproute2 (ss), and for the real-pods e2e containerd, runc, the CNI plugins, iptables, conntrack
+# and nftables. Go-built tools are scripts/build-tools.sh's job.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/vitest ] || npm ci --no-audit --no-fund
 missing=()
 command -v memcached >/dev/null || missing+=(memcached)
-[ -x /bin/busybox ] || missing+=(busybox)
+dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 command -v ss >/dev/null || missing+=(iproute2)
+command -v containerd >/dev/null || missing+=(containerd)
+command -v runc >/dev/null || missing+=(runc)
+[ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/portmap ] || missing+=(containernetworking-plugins)
+command -v iptables >/dev/null || missing+=(iptables)
+command -v conntrack >/dev/null || missing+=(conntrack)
+command -v nft >/dev/null || missing+=(nftables)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "[deps] installing ${missing[*]} from Debian"

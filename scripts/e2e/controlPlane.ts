@@ -22,19 +22,24 @@ interface State extends ControlPlane {
 }
 
 const STATE_FILE = "control-plane.json";
+export const SERVICE_CIDR = "10.96.0.0/16";
 
 export function log(message: string): void {
   console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${message}`);
 }
 
-/** kubectl, asynchronously and bounded (so a test's own timeout can still fire): stdout, or a rejection with stderr. */
-export function kubectl(kubeconfig: string, args: string[], input?: string, timeoutMs = 60_000): Promise<string> {
+/** A command, asynchronously and bounded (so a test's own timeout can still fire): stdout, or a rejection with stderr. */
+export function command(cmd: string, args: string[], input?: string, timeoutMs = 60_000, env?: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile("kubectl", ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 << 20 },
-      (error, stdout, stderr) => (error ? reject(new Error(`kubectl ${args.join(" ")}: ${stderr || error.message}`)) : resolve(stdout)));
+    const child = execFile(cmd, args, { encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 << 20, env: env && { ...process.env, ...env } },
+      (error, stdout, stderr) => (error ? reject(new Error(`${cmd} ${args.join(" ")}: ${stderr || error.message}`)) : resolve(stdout)));
+    child.stdin?.on("error", () => undefined); // a command that exits before reading its input
     child.stdin?.end(input ?? "");
   });
 }
+
+export const kubectl = (kubeconfig: string, args: string[], input?: string, timeoutMs = 60_000): Promise<string> =>
+  command("kubectl", ["--kubeconfig", kubeconfig, ...args], input, timeoutMs);
 
 export async function kubectlJson(kubeconfig: string, args: string[]): Promise<any> {
   return JSON.parse(await kubectl(kubeconfig, [...args, "-o", "json"]));
@@ -56,9 +61,10 @@ export async function waitFor(what: string, timeoutMs: number, probe: () => bool
 /** Set once we stop the processes ourselves: their exit codes on SIGTERM are then expected. */
 let stopping = false;
 
-function start(dir: string, name: string, args: string[]): ChildProcess {
+/** Starts a tool in its own process group, its output in `<dir>/<name>.log`. */
+export function start(dir: string, name: string, args: string[], env?: Record<string, string>): ChildProcess {
   const logFd = openSync(join(dir, `${name}.log`), "a");
-  const child = spawn(name, args, { stdio: ["ignore", logFd, logFd], detached: true });
+  const child = spawn(name, args, { stdio: ["ignore", logFd, logFd], detached: true, env: env && { ...process.env, ...env } });
   closeSync(logFd);
   child.unref();
   child.on("exit", (code) => { if (!stopping && code !== null && code !== 0) log(`${name} exited with ${code}; see ${join(dir, `${name}.log`)}`); });
@@ -67,8 +73,12 @@ function start(dir: string, name: string, args: string[]): ChildProcess {
 
 const systemPodCount = (nodes: number) => GKE_SYSTEM_PODS.reduce((n, p) => n + (p.placement === "node" ? nodes : p.placement), 0);
 
-/** Starts the control plane with these KWOK nodes, and GKE's own pods (placeholders) on them. */
-export async function startControlPlane(dir: string, kwokNodes: KwokNode[]): Promise<ControlPlane> {
+/**
+ * Starts the control plane with these KWOK nodes, and GKE's own pods (placeholders) on them. With
+ * `address` (the real-pods e2e) it serves there instead of loopback, as the `kubernetes` Service's endpoint
+ * for pods, and waits for nodes of no kind.
+ */
+export async function startControlPlane(dir: string, kwokNodes: KwokNode[], address = "127.0.0.1"): Promise<ControlPlane> {
   mkdirSync(join(dir, "pki"), { recursive: true });
   const [etcdPort, etcdPeer, apiPort, kcmPort, schedPort, kwokPort] = await Promise.all(Array.from({ length: 6 }, freePort));
   const token = randomBytes(24).toString("hex");
@@ -82,7 +92,7 @@ kind: Config
 clusters:
 - name: local
   cluster:
-    server: https://127.0.0.1:${apiPort}
+    server: https://${address}:${apiPort}
     insecure-skip-tls-verify: true
 contexts:
 - name: kwok
@@ -104,17 +114,18 @@ users:
     `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`, `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
     `--initial-cluster=e2e=http://127.0.0.1:${etcdPeer}`, "--unsafe-no-fsync", "--log-level=warn",
   ]);
-  log(`kube-apiserver on 127.0.0.1:${apiPort}`);
+  log(`kube-apiserver on ${address}:${apiPort}`);
   run("kube-apiserver", [
     `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-    "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${apiPort}`,
+    `--bind-address=${address}`, `--advertise-address=${address}`, `--secure-port=${apiPort}`,
     `--cert-dir=${join(dir, "pki")}`, `--token-auth-file=${join(dir, "pki/tokens.csv")}`,
     "--authorization-mode=RBAC",
     "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
     `--service-account-key-file=${join(dir, "pki/sa.pub")}`, `--service-account-signing-key-file=${join(dir, "pki/sa.key")}`,
-    "--service-cluster-ip-range=10.96.0.0/16",
-    // The loopback address cannot be the `kubernetes` Service's endpoint; nothing here needs it.
-    "--endpoint-reconciler-type=none",
+    `--service-cluster-ip-range=${SERVICE_CIDR}`,
+    // The loopback address cannot be the `kubernetes` Service's endpoint; only real pods need it. A real
+    // kubelet (exec, logs) is reached at its node's address: its name resolves nowhere here.
+    ...(address === "127.0.0.1" ? ["--endpoint-reconciler-type=none"] : ["--kubelet-preferred-address-types=InternalIP"]),
   ]);
   await waitFor("the API server", 120_000, async () => (await kubectl(kubeconfig, ["get", "--raw", "/readyz"], undefined, 5_000)).trim() === "ok");
   const common = [`--kubeconfig=${kubeconfig}`, "--bind-address=127.0.0.1", "--leader-elect=false"];
@@ -123,6 +134,7 @@ users:
     // The API server's self-signed serving certificate: what the kube-root-ca.crt publisher hands out.
     `--root-ca-file=${join(dir, "pki/apiserver.crt")}`]);
   run("kube-scheduler", [...common, `--secure-port=${schedPort}`]);
+  if (kwokNodes.length === 0) return waitForDefaultServiceAccount(kubeconfig, dir, nodeNames);
   run("kwok", [`--kubeconfig=${kubeconfig}`, `--config=${process.env.KWOK_STAGES}`,
     "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
     `--server-address=127.0.0.1:${kwokPort}`, "--cidr=10.244.0.0/16", "--node-ip=10.128.0.10"]);
@@ -150,9 +162,13 @@ users:
     const expected = systemPodCount(kwokNodes.length);
     return list.items.length === expected && list.items.every((p: any) => p.status?.phase === "Running");
   });
+  return waitForDefaultServiceAccount(kubeconfig, dir, nodeNames);
+}
+
+async function waitForDefaultServiceAccount(kubeconfig: string, dir: string, nodes: string[]): Promise<ControlPlane> {
   await waitFor("the default ServiceAccount", 60_000, async () => (await kubectl(kubeconfig, ["get", "serviceaccount", "default", "-o", "name"])).trim() !== "");
   log("control plane ready");
-  return { dir, kubeconfig, nodes: nodeNames };
+  return { dir, kubeconfig, nodes };
 }
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
