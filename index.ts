@@ -10,7 +10,7 @@ import { readStackConfig } from "./lib/stackConfig";
 
 const config = readStackConfig();
 
-const gke = config.cluster && new GkeCluster("gke", { project: config.project, cluster: config.cluster });
+const gke = config.cluster && new GkeCluster("gke", { project: config.project, cluster: config.cluster, managedPrometheus: config.metrics.enabled });
 const provider = gke?.provider ?? new k8s.Provider("existing", {
   kubeconfig: config.existingCluster?.kubeconfig || undefined,
   context: config.existingCluster?.context || undefined,
@@ -22,6 +22,8 @@ const opts = { providers: [provider] };
 const memcached = new Memcached("memcached", {
   config: config.memcached,
   clients: { namespace: config.mcrouter.namespace, podLabels: MCROUTER_POD_LABELS },
+  metrics: config.metrics,
+  target: config.target,
 }, opts);
 const mcrouter = new Mcrouter("mcrouter", {
   config: config.mcrouter,

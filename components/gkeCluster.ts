@@ -8,6 +8,8 @@ import { gkeContextName, kubeconfigYaml, nodePoolShape, nodeServiceAccountId, NO
 export interface GkeClusterArgs {
   project: string;
   cluster: ClusterConfig;
+  /** Managed Service for Prometheus's managed collection (gmp-system collectors, the PodMonitoring CRDs). */
+  managedPrometheus: boolean;
 }
 
 /**
@@ -78,6 +80,8 @@ export class GkeCluster extends pulumi.ComponentResource {
       maintenancePolicy: { dailyMaintenanceWindow: { startTime: c.maintenanceStartTime } },
       loggingService: "logging.googleapis.com/kubernetes",
       monitoringService: "monitoring.googleapis.com/kubernetes",
+      // Updated in place (gcloud container clusters update --enable-managed-prometheus), never a replacement.
+      monitoringConfig: { enableComponents: ["SYSTEM_COMPONENTS"], managedPrometheus: { enabled: args.managedPrometheus } },
     }, {
       parent: this,
       dependsOn: [containerApi],

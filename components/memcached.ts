@@ -1,10 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MEMCACHED_PORT, MemcachedConfig } from "../lib/config";
+import { MEMCACHED_PORT, MemcachedConfig, MetricsConfig, METRICS_PORT, Target } from "../lib/config";
 import { memcachedArgs, MEMCACHED_READINESS_COMMAND } from "../lib/memcachedArgs";
 import { memcachedEndpoints, MemcachedPool } from "../lib/mcrouterConfig";
 import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/podSpec";
-import { memcachedResources } from "../lib/workloadResources";
+import { memcachedExporterArgs, METRICS_PORT_NAME, scrapeObject } from "../lib/metrics";
+import { MEMCACHED_EXPORTER_RESOURCES, memcachedResources } from "../lib/workloadResources";
 import { TierNamespace } from "./tierNamespace";
 
 export const MEMCACHED_COMPONENT = "memcached";
@@ -15,6 +16,9 @@ export interface MemcachedArgs {
   config: MemcachedConfig;
   /** The only pods allowed to connect to memcached: mcrouter's namespace and pod labels. */
   clients: { namespace: string; podLabels: Record<string, string> };
+  metrics: MetricsConfig;
+  /** Decides the scrape object: PodMonitoring on GKE, PodMonitor (opt-in) elsewhere. */
+  target: Target;
 }
 
 /** memcached as a StatefulSet behind a headless Service: every pod has a stable DNS name. */
@@ -33,6 +37,7 @@ export class Memcached extends pulumi.ComponentResource {
   constructor(name: string, args: MemcachedArgs, opts?: pulumi.ComponentResourceOptions) {
     super("memcached-gke:cache:Memcached", name, {}, opts);
     const c = args.config;
+    const m = args.metrics;
     const tier = new TierNamespace(`${name}-tier`, {
       namespace: c.namespace,
       component: MEMCACHED_COMPONENT,
@@ -94,7 +99,18 @@ export class Memcached extends pulumi.ComponentResource {
               // Ready when memcached answers its protocol; alive while it accepts connections.
               readinessProbe: { exec: { command: MEMCACHED_READINESS_COMMAND }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
               livenessProbe: { tcpSocket: { port: "memcache" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
-            }],
+            }, ...(m.enabled ? [{
+              // The Prometheus exporter, reading `stats` over localhost. Its probes check its own port only:
+              // it reports memcached_up 0 for a memcached it cannot reach rather than failing.
+              name: "exporter",
+              image: m.memcachedExporterImage,
+              args: memcachedExporterArgs(),
+              ports: [{ name: METRICS_PORT_NAME, containerPort: METRICS_PORT, protocol: "TCP" }],
+              resources: guaranteedResources(MEMCACHED_EXPORTER_RESOURCES),
+              securityContext: containerSecurityContext(MEMCACHED_IDS),
+              readinessProbe: { tcpSocket: { port: METRICS_PORT_NAME }, periodSeconds: 10 },
+              livenessProbe: { tcpSocket: { port: METRICS_PORT_NAME }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
+            }] : [])],
           },
         },
       },
@@ -124,6 +140,26 @@ export class Memcached extends pulumi.ComponentResource {
         }],
       },
     }, childOpts);
+
+    if (m.enabled) {
+      // The collector alone may scrape, and only the metrics port (GKE Managed Prometheus's collectors run in
+      // gmp-system; see README "Metrics").
+      new k8s.networking.v1.NetworkPolicy(`${name}-metrics-scrape`, {
+        metadata: meta("allow-metrics-scrape"),
+        spec: {
+          podSelector: { matchLabels: selector },
+          policyTypes: ["Ingress"],
+          ingress: [{
+            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": m.collectorNamespace } } }],
+            ports: [{ protocol: "TCP", port: METRICS_PORT }],
+          }],
+        },
+      }, childOpts);
+    }
+    const scrape = scrapeObject(args.target, m, selector);
+    if (scrape) {
+      new k8s.apiextensions.CustomResource(`${name}-scrape`, { ...scrape, metadata: meta(MEMCACHED_COMPONENT) }, childOpts);
+    }
 
     this.podLabels = selector;
     this.namespace = c.namespace;

@@ -5,7 +5,7 @@ import { capacity, CapacityInput, CapacityReport } from "./capacity";
 import { gkeAllocatable, gkeSystemLoad, Resources } from "./gkeNodes";
 import { machineShape, nextLargerMachineType } from "./machineTypes";
 import { cpuMillis, cpuQuantity, mebibytes, memoryMib } from "./quantity";
-import { mcrouterResources, memcachedResources, requests, SAMPLE_APP_RESOURCES } from "./workloadResources";
+import { mcrouterResources, memcachedPodContainers, podRequests, requests, SAMPLE_APP_RESOURCES } from "./workloadResources";
 
 export interface StackCapacity {
   /** How the node is named in messages: its machine type, or the existing cluster's declared allocatable. */
@@ -14,7 +14,7 @@ export interface StackCapacity {
   report: CapacityReport;
 }
 
-type Sized = Pick<StackConfig, "cluster" | "existingCluster" | "memcached" | "mcrouter" | "sampleApp">;
+type Sized = Pick<StackConfig, "cluster" | "existingCluster" | "memcached" | "mcrouter" | "sampleApp" | "metrics">;
 
 function gkeNode(machineType: string, nodes: number): { allocatable: Resources; system: Resources } | undefined {
   const shape = machineShape(machineType);
@@ -24,7 +24,7 @@ function gkeNode(machineType: string, nodes: number): { allocatable: Resources; 
 /** The capacity figures of a stack; undefined where nothing is known of its nodes (existing, no nodeAllocatable). */
 export function stackCapacity(config: Sized): StackCapacity | undefined {
   const workloads = {
-    memcached: { replicas: config.memcached.replicas, pod: requests(memcachedResources(config.memcached)) },
+    memcached: { replicas: config.memcached.replicas, pod: podRequests(memcachedPodContainers(config.memcached, config.metrics)) },
     perNode: requests(mcrouterResources(config.mcrouter)),
     apps: { replicas: config.sampleApp.replicas, pod: requests(SAMPLE_APP_RESOURCES) },
   };
@@ -76,8 +76,10 @@ export function capacityProblems(config: Sized): string[] {
       const d = DIMENSIONS[key];
       const need = report.base[key] + input.memcached.pod[key];
       if (need <= input.allocatable[key]) return [];
+      const [memcached, ...sidecars] = memcachedPodContainers(config.memcached, config.metrics).map(requests);
       const parts = [
-        d.memcached(config, input.memcached.pod[key]),
+        d.memcached(config, memcached[key]),
+        ...sidecars.map((sidecar) => `the metrics exporter ${d.show(sidecar[key])}`),
         `${d.mcrouterKey} ${d.show(input.perNode[key])}`,
         `sampleApp ${appsPerNode} x ${d.show(input.apps.pod[key])}`,
         ...(input.system[key] > 0 ? [`GKE's own pods ${d.show(input.system[key])}`] : []),

@@ -13,6 +13,8 @@ import {
 
 export const MEMCACHED_PORT = 11211;
 export const MCROUTER_PORT = 5000;
+/** memcached_exporter's registered default port (prometheus/prometheus wiki, "Default port allocations"). */
+export const METRICS_PORT = 9150;
 /** Connections beyond mcrouter's: probes, `kubectl exec` debugging, a stats scraper. */
 export const CONNECTION_HEADROOM = 64;
 
@@ -24,6 +26,12 @@ const MEMCACHED_IMAGE = "memcached:1.6.45-alpine";
  * See README, "The mcrouter image", for the choice and for building your own.
  */
 const MCROUTER_IMAGE = "docker-registry.wikimedia.org/mcrouter:2023.07.17.00-1-20240929";
+/**
+ * The Prometheus project's memcached exporter, v0.16.0 (2026-04-08, its CHANGELOG); the project publishes
+ * every release on quay.io/prometheus and Docker Hub prom/ (busybox base, USER nobody). The tests build the
+ * Go module of the same version (scripts/build-tools.sh MEMCACHED_EXPORTER_VERSION; a test compares them).
+ */
+const MEMCACHED_EXPORTER_IMAGE = "quay.io/prometheus/memcached-exporter:v0.16.0";
 
 
 export const TARGETS = ["gke", "existing"] as const;
@@ -86,6 +94,12 @@ export const SCHEMA = {
     cpu: string("CPU a pod (request = limit)", "250m", positiveCpu),
     memoryMb: integer("memory a pod, MiB", 256, 32, 1 << 16),
   }),
+  metrics: object("Prometheus metrics.", {
+    enabled: boolean("a memcached_exporter sidecar (port 9150) in each memcached pod, and the objects that have it scraped", true),
+    memcachedExporterImage: string("exporter image, pinned", MEMCACHED_EXPORTER_IMAGE, pinnedImage),
+    prometheusOperator: boolean("target existing: PodMonitor objects for the Prometheus Operator (needs its CRDs); GKE always gets Managed Prometheus PodMonitoring", false),
+    collectorNamespace: string("namespace of the scraper the NetworkPolicy admits to port 9150 (GKE Managed Prometheus: gmp-system)", "gmp-system", dnsLabel("namespace name")),
+  }),
   sampleApp: object("Sample application Deployment.", {
     namespace: string("namespace", "cache-clients", namespaceName),
     replicas: integer("pods", 9, 1, 1000),
@@ -101,6 +115,7 @@ export type ExistingClusterConfig = Section<"existingCluster">;
 export type MemcachedConfig = Section<"memcached">;
 export type McrouterConfig = Section<"mcrouter">;
 export type SampleAppConfig = Section<"sampleApp">;
+export type MetricsConfig = Section<"metrics">;
 export type AuthorizedNetwork = ClusterConfig["masterAuthorizedNetworks"][number];
 
 export const DEFAULTS = Object.fromEntries(SECTIONS.map((k) => [k, defaultOf(SCHEMA[k])])) as { [K in keyof typeof SCHEMA]: Section<K> };
@@ -116,6 +131,7 @@ export interface StackConfig {
   memcached: MemcachedConfig;
   mcrouter: McrouterConfig;
   sampleApp: SampleAppConfig;
+  metrics: MetricsConfig;
 }
 
 export const PROJECT_NAMESPACE = "memcached-gke";
@@ -252,6 +268,12 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
     problems.push(`mcrouter.probeTimeoutMaxMs: ${mcrouter.probeTimeoutMaxMs} is below mcrouter.probeTimeoutInitialMs (${mcrouter.probeTimeoutInitialMs}); set it to at least that`);
   }
   const sampleApp = read(SCHEMA.sampleApp, raw.sampleApp, "sampleApp", problems);
+  const metrics = read(SCHEMA.metrics, raw.metrics, "metrics", problems);
+  if (metrics.prometheusOperator && onGke) {
+    problems.push("metrics.prometheusOperator: true is for target existing; on GKE the stack enables Managed Service for Prometheus and creates PodMonitoring objects: remove it");
+  } else if (metrics.prometheusOperator && !metrics.enabled) {
+    problems.push("metrics.prometheusOperator: true needs metrics.enabled (there is nothing to scrape without the exporter): remove one of them");
+  }
   const nodeCount = cluster?.nodeCount ?? existingCluster!.nodeCount;
 
   const needed = requiredMemcachedConnections(nodeCount, mcrouter.numProxies);
@@ -265,7 +287,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
       "each tier gets its own Pod Security level and NetworkPolicies");
   }
   // The capacity model needs every size to be valid: it runs once the rest of the config is.
-  if (problems.length === 0) problems.push(...capacityProblems({ cluster, existingCluster, memcached, mcrouter, sampleApp }));
+  if (problems.length === 0) problems.push(...capacityProblems({ cluster, existingCluster, memcached, mcrouter, sampleApp, metrics }));
   if (problems.length > 0) throw new ConfigErrors(problems);
-  return { target: onGke ? "gke" : "existing", project, cluster, existingCluster, nodeCount, memcached, mcrouter, sampleApp };
+  return { target: onGke ? "gke" : "existing", project, cluster, existingCluster, nodeCount, memcached, mcrouter, sampleApp, metrics };
 }

@@ -53,14 +53,20 @@ export interface SystemPod extends Resources {
   placement: "node" | number;
   /** What in this stack's cluster brings the pod. */
   because: string;
-  /** `observed`: requests read off a GKE node; `estimate`: not in that listing, set on the high side. */
-  basis: "observed" | "estimate";
+  /**
+   * `observed`: requests read off a GKE node; `chart`: the requests of the component's upstream manifests;
+   * `estimate`: not in that listing, set on the high side.
+   */
+  basis: "observed" | "chart" | "estimate";
 }
 
 /**
  * GKE's own pods on a cluster like the one GkeCluster creates (Dataplane V2, Workload Identity, Cloud
  * Logging and Monitoring, the PD CSI driver). `observed` rows are the requests of a GKE 1.29 node's
- * `kubectl describe node` listing (github.com/cryptnono/cryptnono/issues/34); `estimate` rows are pods that
+ * `kubectl describe node` listing (github.com/cryptnono/cryptnono/issues/34); `chart` rows are Managed
+ * Prometheus's (metrics.enabled turns its managed collection on), whose requests GoogleCloudPlatform/
+ * prometheus-engine's charts/values.global.yaml declares (collector: prometheus 4m/32M + config-reloader
+ * 1m/4M; operator 1m/16M); `estimate` rows are pods that
  * listing does not show, sized on the high side. Check yours with `kubectl describe node` and correct the
  * table if your cluster's differ: the validation and the e2e's placeholder pods both read it.
  */
@@ -76,6 +82,8 @@ export const GKE_SYSTEM_PODS: readonly SystemPod[] = [
   { name: "kube-dns-autoscaler", placement: 1, cpuMillis: 20, memoryMib: 10, because: "cluster DNS", basis: "observed" },
   { name: "konnectivity-agent-autoscaler", placement: 1, cpuMillis: 10, memoryMib: 10, because: "control-plane tunnel", basis: "observed" },
   { name: "metrics-server", placement: 1, cpuMillis: 60, memoryMib: 160, because: "resource metrics API", basis: "estimate" },
+  { name: "gmp-collector", placement: "node", cpuMillis: 5, memoryMib: 35, because: "Managed Prometheus collection (gmp-system)", basis: "chart" },
+  { name: "gmp-operator", placement: 1, cpuMillis: 1, memoryMib: 16, because: "Managed Prometheus (gmp-system)", basis: "chart" },
   { name: "l7-default-backend", placement: 1, cpuMillis: 10, memoryMib: 20, because: "HTTP load balancing add-on", basis: "estimate" },
 ];
 

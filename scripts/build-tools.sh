@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds, from Go modules only, the real tools the e2e harness and the linters run:
 # the Pulumi CLI, the Kubernetes provider (same version as npm @pulumi/kubernetes), kube-apiserver,
-# kube-controller-manager, kube-scheduler, kubectl, etcd and kwok. Binaries are cached outside the clone,
-# in a directory keyed by the versions below, so a second run builds nothing.
-# Prints the bin directory on its last line.
+# kube-controller-manager, kube-scheduler, kubectl, etcd and kwok; for the real-pods e2e a kubelet,
+# kube-proxy, CoreDNS, kube-network-policies and this repository's small Go programs; the Prometheus
+# memcached exporter. Binaries are cached outside the clone, in directories keyed by the versions below,
+# so a second run builds nothing. Prints where they are as `export NAME=path` lines on stdout:
+#   eval "$(bash scripts/build-tools.sh)"
 set -euo pipefail
 
 PULUMI_VERSION=3.255.0            # pkg/v3 tag whose module zip the Go proxy serves
@@ -25,6 +27,8 @@ KUBE_SCORE_VERSION=1.20.0
 # versions, and needs a patch here (scripts/realpods/kube-network-policies-xt-nfqueue.patch says why).
 COREDNS_VERSION=1.12.4
 KNP_VERSION=0.7.0
+# Must equal the tag of metrics.memcachedExporterImage's default (lib/config.ts; a unit test compares them).
+MEMCACHED_EXPORTER_VERSION=0.16.0
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 key="pulumi-${PULUMI_VERSION}_nodejs-host-${LANGUAGE_HOST_SDK_VERSION}_k8sprov-${K8S_PROVIDER_VERSION}_kube-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_kube-score-${KUBE_SCORE_VERSION}"
@@ -36,7 +40,8 @@ rbin="$(dirname "$bin")/../realpods_kube-${KUBERNETES_VERSION}_coredns-${COREDNS
 # The project's own small Go programs (pause, the mcrouter stand-in): keyed by their source.
 src_sum="$(cd "$realpods_src/go" && find . -type f | sort | xargs sha256sum | sha256sum | cut -c1-8)"
 obin="$rbin/own-$src_sum"
-mkdir -p "$bin" "$obin"
+xbin="$(dirname "$bin")/../memcached-exporter-${MEMCACHED_EXPORTER_VERSION}/bin"
+mkdir -p "$bin" "$obin" "$xbin"
 work="$(mktemp -d)"
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
@@ -216,12 +221,22 @@ build_own_programs() {
    go build -trimpath -ldflags "-s -w" -o "$obin/mcrouter-standin" ./mcrouter-standin)
 }
 
+build_memcached_exporter() {
+  [ -x "$xbin/memcached_exporter" ] && return
+  log "memcached_exporter v$MEMCACHED_EXPORTER_VERSION"
+  local mod=github.com/prometheus/memcached_exporter d="$work/mcexp"; new_module "$d" tools/mcexp
+  printf 'require %s v%s\n' "$mod" "$MEMCACHED_EXPORTER_VERSION" >> "$d/go.mod"
+  printf 'package tools\nimport _ "%s/pkg/exporter"\n' "$mod" > "$d/tools.go"
+  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
+   go build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=$MEMCACHED_EXPORTER_VERSION" \
+     -o "$xbin/memcached_exporter" "$mod/cmd/memcached_exporter")
+}
+
 t_all=$SECONDS
-steps="build_k8s_provider build_pulumi build_language_host build_etcd build_kwok build_kube_score build_kubernetes"
-[ "${1:-}" = --with-realpods ] && steps="$steps build_realpods_kube build_coredns build_knp build_own_programs"
-for step in $steps; do
+for step in build_k8s_provider build_pulumi build_language_host build_etcd build_kwok build_kube_score build_kubernetes \
+  build_realpods_kube build_coredns build_knp build_own_programs build_memcached_exporter; do
   timed "$step"
 done
 log "all tools ready in $((SECONDS - t_all))s"
-[ "${1:-}" = --with-realpods ] && echo "$(cd "$rbin" && pwd):$(cd "$obin" && pwd)"
-echo "$bin"
+abs() { (cd "$1" && pwd); }
+echo "export E2E_TOOLS_BIN=$(abs "$bin") REALPODS_BIN=$(abs "$rbin") REALPODS_OWN_BIN=$(abs "$obin") MEMCACHED_EXPORTER_BIN=$(abs "$xbin")"

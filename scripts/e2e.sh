@@ -3,9 +3,9 @@
 # reuses. `scripts/e2e.sh keep|down` runs scripts/e2e/keep.ts instead, `bench [rounds]` scripts/bench-deploy.ts. Extra arguments go to vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="$(bash scripts/build-tools.sh | tail -n 1)"
+eval "$(bash scripts/build-tools.sh)"
 # scripts/bin: the engine's fallback runner for Node.js policy packs (no language host here).
-export PATH="$bin:$PWD/scripts/bin:$PATH" E2E_TOOLS_BIN="$bin" KWOK_STAGES="$bin/kwok-stages.yaml"
+export PATH="$E2E_TOOLS_BIN:$PWD/scripts/bin:$PATH" KWOK_STAGES="$E2E_TOOLS_BIN/kwok-stages.yaml"
 case "${1:-}" in
   keep) exec npx tsx scripts/e2e/keep.ts ;;
   down) exec npx tsx scripts/e2e/keep.ts --down ;;

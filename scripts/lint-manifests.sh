@@ -4,7 +4,8 @@
 # justified in scripts/kube-score-exceptions.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="$(bash scripts/build-tools.sh | tail -n 1)"
+eval "$(bash scripts/build-tools.sh)"
+bin="$E2E_TOOLS_BIN"
 export PATH="$bin:$PATH"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

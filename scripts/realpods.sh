@@ -4,9 +4,7 @@
 # `scripts/realpods.sh down` cleans up after a run that was killed. Extra arguments go to vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools="$(bash scripts/build-tools.sh --with-realpods | tail -n 2)"
-bin="$(tail -n 1 <<<"$tools")"
-realpods="$(head -n 1 <<<"$tools")"
-export PATH="$bin:${realpods%%:*}:$PATH" E2E_TOOLS_BIN="$bin" REALPODS_BIN="${realpods%%:*}" REALPODS_OWN_BIN="${realpods#*:}"
+eval "$(bash scripts/build-tools.sh)"
+export PATH="$E2E_TOOLS_BIN:$REALPODS_BIN:$PATH"
 if [ "${1:-}" = down ]; then exec npx tsx -e 'require("./scripts/realpods/node").stopRealNode().then((l) => { console.log(l.length ? l.join("\n") : "nothing left"); process.exit(l.length ? 1 : 0); })'; fi
 exec npx vitest run test/realpods --no-file-parallelism --testTimeout=600000 --hookTimeout=420000 "$@"

@@ -35,7 +35,9 @@ count_vitest "$out/unit.json"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 printf '[test] unit suite wall time: %d.%03d s (target: under 20 s)\n' $((ms / 1000)) $((ms % 1000))
 
-echo "[test] 3/6 real memcached ($(memcached -h | head -1))"
+# The Go-built tools (cached after the first build): the exporter for step 3, the engine and API for 5 and 6.
+eval "$(bash scripts/build-tools.sh)"
+echo "[test] 3/6 real memcached ($(memcached -h | head -1)) and memcached_exporter"
 npx vitest run test/real --no-file-parallelism --reporter=default --reporter=json --outputFile="$out/real.json"
 count_vitest "$out/real.json"
 

@@ -39,7 +39,16 @@ const EXPECTED: Record<string, string[]> = {
     "memcached-gke:memcache: unknown key; did you mean memcached-gke:memcached? (remove it with `pulumi config rm memcached-gke:memcache`)",
   ],
   "an unknown key": [
-    "memcached-gke:monitoring: unknown key; the keys are target, cluster, existingCluster, memcached, mcrouter, sampleApp (remove it with `pulumi config rm memcached-gke:monitoring`)",
+    "memcached-gke:monitoring: unknown key; the keys are target, cluster, existingCluster, memcached, mcrouter, metrics, sampleApp (remove it with `pulumi config rm memcached-gke:monitoring`)",
+  ],
+  "the Prometheus Operator's PodMonitor on GKE": [
+    "metrics.prometheusOperator: true is for target existing; on GKE the stack enables Managed Service for Prometheus and creates PodMonitoring objects: remove it",
+  ],
+  "a PodMonitor without the exporter": [
+    "metrics.prometheusOperator: true needs metrics.enabled (there is nothing to scrape without the exporter): remove one of them",
+  ],
+  "a collector namespace that is not a name": [
+    "metrics.collectorNamespace: \"GMP System\" is not a valid namespace name (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)",
   ],
   "existingCluster on a GKE stack": [
     "existingCluster: {\"kubeconfig\":\"/tmp/k\"} is set, but this stack's target is gke, which ignores it; remove it (`pulumi config rm memcached-gke:existingCluster`) or set memcached-gke:target existing",

@@ -103,7 +103,7 @@ describe("dev stack (GKE)", async () => {
 
   it("sends every Kubernetes object through that provider", () => {
     const k8sObjects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
-    expect(k8sObjects.length).toBe(22);
+    expect(k8sObjects.length).toBe(24);
     for (const r of k8sObjects) expect(r.provider, r.name).toMatch(/pulumi:providers:kubernetes::gke-k8s::gke-k8s-id$/);
   });
 

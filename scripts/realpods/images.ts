@@ -24,6 +24,7 @@ const BUSYBOX = "/bin/busybox";
 // Stand-ins under the tags the stack uses (the local stack keeps the defaults), so its pods run unmodified.
 const MEMCACHED_IMAGE = DEFAULTS.memcached.image;
 const SAMPLE_APP_IMAGE = DEFAULTS.sampleApp.image;
+const EXPORTER_IMAGE = DEFAULTS.metrics.memcachedExporterImage;
 const PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /** Copies a binary and every shared library it loads (as `ldd` lists them) to the same paths under root. */
@@ -61,7 +62,7 @@ function addUsers(root: string, users: Array<[string, number]>): void {
   chmodSync(join(root, "tmp"), 0o1777);
 }
 
-export function imageSpecs(bins: { pause: string; coredns: string; standin: string }): ImageSpec[] {
+export function imageSpecs(bins: { pause: string; coredns: string; standin: string; exporter: string }): ImageSpec[] {
   return [
     {
       tag: PAUSE_IMAGE, standsInFor: "the pod sandbox (registry.k8s.io/pause): a Go pause of this repository",
@@ -87,6 +88,11 @@ export function imageSpecs(bins: { pause: string; coredns: string; standin: stri
       tag: SAMPLE_APP_IMAGE, standsInFor: `${SAMPLE_APP_IMAGE}: Debian's static busybox ${debianVersion("busybox-static")}`,
       build: (root) => { addBusybox(root); addUsers(root, [["nobody", 65534]]); },
       config: { Cmd: ["sh"] },
+    },
+    {
+      tag: EXPORTER_IMAGE, standsInFor: `${EXPORTER_IMAGE}: memcached_exporter built from the Go module of that version, as the image holds it (/bin/memcached_exporter, user nobody)`,
+      build: (root) => { place(root, bins.exporter, "/bin/memcached_exporter"); addUsers(root, [["nobody", 65534]]); },
+      config: { Entrypoint: ["/bin/memcached_exporter"], User: "nobody" },
     },
     {
       tag: MCROUTER_STANDIN_IMAGE, standsInFor: "mcrouter, which cannot be had here: NOT mcrouter, a memcached-protocol forwarder (scripts/realpods/go/mcrouter-standin) run as `mcrouter`, with Debian's bash",

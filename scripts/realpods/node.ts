@@ -47,7 +47,7 @@ export interface RealNode extends ControlPlane {
   standIns: Array<{ tag: string; standsInFor: string }>;
 }
 
-export interface RealPodsBins { realpods: string; own: string }
+export interface RealPodsBins { realpods: string; own: string; exporter: string }
 
 const run = (cmd: string, args: string[], timeoutMs?: number) => command(cmd, args, undefined, timeoutMs);
 const ctr = (socket: string, args: string[], timeoutMs = 120_000) => run("ctr", ["--address", socket, "--namespace", "k8s.io", ...args], timeoutMs);
@@ -113,7 +113,7 @@ export async function startRealNode(dir: string, bins: RealPodsBins): Promise<Re
   track("containerd", ["--config", join(dir, "containerd.toml")]);
   await waitFor("containerd", 30_000, async () => (await ctr(socket, ["version"])).includes("Server"));
 
-  const images = imageSpecs({ pause: join(bins.own, "pause"), coredns: join(bins.realpods, "coredns"), standin: join(bins.own, "mcrouter-standin") });
+  const images = imageSpecs({ pause: join(bins.own, "pause"), coredns: join(bins.realpods, "coredns"), standin: join(bins.own, "mcrouter-standin"), exporter: join(bins.exporter, "memcached_exporter") });
   for (const spec of images) {
     await ctr(socket, ["images", "import", writeImage(join(dir, "images"), spec)]);
     log(`image ${spec.tag} = STAND-IN for ${spec.standsInFor}`);

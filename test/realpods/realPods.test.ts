@@ -2,7 +2,7 @@
 // kubelet, kube-proxy, CoreDNS, NetworkPolicy enforced), so its probes, security contexts, DNS names,
 // hostPort and NetworkPolicies run for real. Images are stand-ins built from Debian's binaries (the log
 // says which); mcrouter is replaced by a memcached-protocol forwarder that is NOT mcrouter.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -18,8 +18,8 @@ import { NODE_IP, NODE_NAME, RealNode, startRealNode, stopRealNode } from "../..
 import { committedStackConfig } from "../support/program";
 import { timed } from "../e2e/setup";
 
-const bins = { realpods: process.env.REALPODS_BIN ?? "", own: process.env.REALPODS_OWN_BIN ?? "" };
-if (!bins.realpods || !bins.own) throw new Error("the real-pods e2e runs through `npm run test:realpods` (scripts/realpods.sh)");
+const bins = { realpods: process.env.REALPODS_BIN ?? "", own: process.env.REALPODS_OWN_BIN ?? "", exporter: process.env.MEMCACHED_EXPORTER_BIN ?? "" };
+if (!bins.realpods || !bins.own || !bins.exporter) throw new Error("the real-pods e2e runs through `npm run test:realpods` (scripts/realpods.sh)");
 
 let node: RealNode;
 let dir: string;
@@ -80,7 +80,7 @@ describe("the local stack on a real node", () => {
     expect((await pods(kc(), "cache-clients", "sample-app")).every(ready)).toBe(true);
   });
 
-  it("memcached runs as uid 11211 on a read-only root and is Ready by its protocol probe", async () => {
+  it("memcached and its exporter run as uid 11211 on a read-only root; memcached is Ready by its protocol probe", async () => {
     for (const pod of await memcachedPods()) {
       const name = pod.metadata.name;
       expect(pod.spec.containers[0].readinessProbe.exec.command).toEqual(MEMCACHED_READINESS_COMMAND);
@@ -91,6 +91,16 @@ describe("the local stack on a real node", () => {
       expect(status).toMatch(/^Seccomp:\s+2$/m);
       await expect(exec("memcached", name, ["sh", "-c", "echo x > /probe-write"])).rejects.toThrow(/Read-only file system/);
       await exec("memcached", name, MEMCACHED_READINESS_COMMAND);
+      expect(pod.status.containerStatuses.map((c: any) => [c.name, c.ready, c.restartCount])).toEqual([["exporter", true, 0], ["memcached", true, 0]]);
+    }
+    // The exporter's image has no shell to exec: read its processes from the node (this machine) instead.
+    const exporters = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try { return readFileSync(`/proc/${p}/cmdline`, "utf8").startsWith("/bin/memcached_exporter\0"); } catch { return false; }
+    }).map((p) => readFileSync(`/proc/${p}/status`, "utf8"));
+    expect(exporters.length).toBe(3);
+    for (const status of exporters) {
+      expect(status).toMatch(/^Uid:\s+11211\s+11211\s+11211\s+11211$/m);
+      expect(status).toMatch(/^CapEff:\s+0000000000000000$/m);
     }
   });
 
@@ -144,9 +154,17 @@ describe("the local stack on a real node", () => {
     const appHttp = `${app.status.podIP}/${app.spec.containers[0].ports[0].containerPort}`;
     const connects = (ns: string, pod: string, where: string) => exec(ns, pod, ["bash", "-c", `timeout 4 bash -c 'exec 3<>/dev/tcp/${where}' && echo open || echo closed`]).then((s) => s.trim());
     expect([await connects("mcrouter", standin, `${target}/11211`), await connects("mcrouter", standin, appHttp)]).toEqual(["open", "closed"]);
+    // The metrics port answers the collector's namespace (gmp-system on GKE) only, and that namespace gets
+    // nothing else.
+    await kubectl(kc(), ["create", "namespace", DEFAULTS.metrics.collectorNamespace]);
+    const collector = await probePod("collector", DEFAULTS.metrics.collectorNamespace, {});
+    const scrape = (ns: string, pod: string) => exec(ns, pod, ["sh", "-c", `timeout 5 wget -qO- http://${target}:9150/metrics | grep '^memcached_up '; true`]).then((s) => s.trim());
+    expect([await scrape(DEFAULTS.metrics.collectorNamespace, collector), await scrape("default", stranger)]).toEqual(["memcached_up 1", ""]);
+    expect(await askVersion(DEFAULTS.metrics.collectorNamespace, collector, target, 11211)).toBe("");
     // memcached itself has no egress at all (default-deny), not even to its peers.
     expect(await askVersion("memcached", memcached0.metadata.name, (await memcachedPods())[1].status.podIP, 11211)).toBe("");
     await kubectl(kc(), ["delete", "pod", "-n", "default", stranger, client, "--grace-period=0"]);
+    await kubectl(kc(), ["delete", "namespace", DEFAULTS.metrics.collectorNamespace]);
   });
 
   it("a deleted memcached pod comes back under the same DNS name, and the data path works again", async () => {

@@ -13,6 +13,8 @@ export interface StackArtifacts {
   memcachedReadinessScript: string;
   /** The mcrouter container's readiness command, whole. */
   mcrouterReadinessCommand: string[];
+  /** The memcached pod's exporter sidecar's args. */
+  exporterArgs: string[];
   endpoints: string[];
 }
 
@@ -25,7 +27,7 @@ export function stackArtifacts(stack: string): Promise<StackArtifacts> {
 
 async function load(stack: string): Promise<StackArtifacts> {
   const run = await runProgram(stack);
-  const memcached = run.one("kubernetes:apps/v1:StatefulSet").inputs.spec.template.spec.containers[0];
+  const [memcached, exporter] = run.one("kubernetes:apps/v1:StatefulSet").inputs.spec.template.spec.containers;
   const app = run.one("kubernetes:apps/v1:Deployment").inputs.spec.template.spec.containers[0];
   const mcrouter = run.one("kubernetes:apps/v1:DaemonSet").inputs.spec.template.spec.containers[0];
   const limit = memcached.resources.limits.memory as string;
@@ -41,6 +43,7 @@ async function load(stack: string): Promise<StackArtifacts> {
     dataPathScript: script,
     memcachedReadinessScript: memcached.readinessProbe.exec.command[2],
     mcrouterReadinessCommand: mcrouter.readinessProbe.exec.command,
+    exporterArgs: exporter.args,
     endpoints: run.outputs.memcachedEndpoints as string[],
   };
 }

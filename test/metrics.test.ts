@@ -1,0 +1,82 @@
+// Metrics under mocks, for every committed stack: the exporter sidecar, who may scrape it, the scrape object
+// each target's collector reads, Managed Prometheus on the GKE cluster; and the exporter's pinned version.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DEFAULTS } from "../lib/config";
+import { COMMITTED_STACKS, runProgram } from "./harness";
+import { ROOT } from "./support/program";
+
+const EXPORTER_IMAGE = "quay.io/prometheus/memcached-exporter:v0.16.0";
+const SELECTOR = { "app.kubernetes.io/name": "memcached", "app.kubernetes.io/instance": "memcached-gke" };
+const amounts = { cpu: "50m", memory: "32Mi", "ephemeral-storage": "16Mi" };
+
+describe.each(COMMITTED_STACKS)("%s stack: metrics", async (stack) => {
+  const run = await runProgram(stack);
+  const pod = run.one("kubernetes:apps/v1:StatefulSet").inputs.spec.template.spec;
+
+  it("runs memcached_exporter beside memcached, hardened like it, reading it over localhost", () => {
+    expect(pod.containers.map((c: any) => c.name)).toEqual(["memcached", "exporter"]);
+    expect(pod.containers[1]).toEqual({
+      name: "exporter",
+      image: EXPORTER_IMAGE,
+      args: ["--memcached.address=localhost:11211", "--web.listen-address=:9150"],
+      ports: [{ name: "metrics", containerPort: 9150, protocol: "TCP" }],
+      resources: { requests: amounts, limits: amounts },
+      securityContext: pod.containers[0].securityContext,
+      readinessProbe: { tcpSocket: { port: "metrics" }, periodSeconds: 10 },
+      livenessProbe: { tcpSocket: { port: "metrics" }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
+    });
+  });
+
+  it("admits the collector's namespace to the metrics port, and nothing else", () => {
+    const policy = run.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "memcached-metrics-scrape").inputs;
+    expect([policy.metadata.name, policy.metadata.namespace]).toEqual(["allow-metrics-scrape", "memcached"]);
+    expect(policy.spec).toEqual({
+      podSelector: { matchLabels: SELECTOR },
+      policyTypes: ["Ingress"],
+      ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "gmp-system" } } }], ports: [{ protocol: "TCP", port: 9150 }] }],
+    });
+  });
+
+  it(stack === "local" ? "creates no scrape object unless metrics.prometheusOperator" : "has Managed Prometheus scrape it through a PodMonitoring", () => {
+    const scrape = run.byType("kubernetes:monitoring.googleapis.com/v1:PodMonitoring").concat(run.byType("kubernetes:monitoring.coreos.com/v1:PodMonitor"));
+    if (stack === "local") {
+      expect(scrape).toEqual([]);
+      return;
+    }
+    expect(scrape.map((r) => r.inputs)).toEqual([{
+      apiVersion: "monitoring.googleapis.com/v1", kind: "PodMonitoring",
+      metadata: expect.objectContaining({ name: "memcached", namespace: "memcached" }),
+      spec: { selector: { matchLabels: SELECTOR }, endpoints: [{ port: "metrics", interval: "30s" }] },
+    }]);
+    expect(run.one("gcp:container/cluster:Cluster").inputs.monitoringConfig)
+      .toEqual({ enableComponents: ["SYSTEM_COMPONENTS"], managedPrometheus: { enabled: true } });
+  });
+});
+
+describe("metrics options", () => {
+  it("metrics.prometheusOperator on an existing cluster: a PodMonitor for the Prometheus Operator", async () => {
+    const run = await runProgram("local", { "memcached-gke:metrics": { prometheusOperator: true, collectorNamespace: "monitoring" } });
+    expect(run.one("kubernetes:monitoring.coreos.com/v1:PodMonitor").inputs).toMatchObject({
+      apiVersion: "monitoring.coreos.com/v1", kind: "PodMonitor",
+      metadata: { name: "memcached", namespace: "memcached" },
+      spec: { selector: { matchLabels: SELECTOR }, podMetricsEndpoints: [{ port: "metrics", interval: "30s" }] },
+    });
+    expect(run.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "memcached-metrics-scrape").inputs.spec.ingress[0].from)
+      .toEqual([{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
+  });
+
+  it("metrics.enabled false: no exporter, no scrape policy or object, Managed Prometheus off", async () => {
+    const run = await runProgram("dev", { "memcached-gke:metrics": { enabled: false } });
+    expect(run.one("kubernetes:apps/v1:StatefulSet").inputs.spec.template.spec.containers.map((c: any) => c.name)).toEqual(["memcached"]);
+    expect(run.byType("kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => r.name)).not.toContain("memcached-metrics-scrape");
+    expect(run.byType("kubernetes:monitoring.googleapis.com/v1:PodMonitoring")).toEqual([]);
+    expect(run.one("gcp:container/cluster:Cluster").inputs.monitoringConfig.managedPrometheus).toEqual({ enabled: false });
+  });
+
+  it("pins the exporter image to the version the tests build from Go modules (scripts/build-tools.sh)", () => {
+    const built = /^MEMCACHED_EXPORTER_VERSION=(\S+)/m.exec(readFileSync(join(ROOT, "scripts/build-tools.sh"), "utf8"))![1];
+    expect(DEFAULTS.metrics.memcachedExporterImage).toBe(`quay.io/prometheus/memcached-exporter:v${built}`);
+  });
+});
