@@ -4,7 +4,8 @@ import { GkeCluster } from "./components/gkeCluster";
 import { Mcrouter, MCROUTER_POD_LABELS } from "./components/mcrouter";
 import { Memcached } from "./components/memcached";
 import { SAMPLE_APP_COMPONENT, SampleApp } from "./components/sampleApp";
-import { mcrouterCheckCommand } from "./lib/commands";
+import { mcrouterCheckCommand, metricsCheckCommand } from "./lib/commands";
+import { METRICS_PORT } from "./lib/config";
 import { KUBERNETES_PROVIDER_OPTIONS } from "./lib/kubernetesProvider";
 import { readStackConfig } from "./lib/stackConfig";
 
@@ -44,3 +45,4 @@ export const memcachedEndpoints = memcached.endpoints;
 export const mcrouterPort = mcrouter.port;
 export const mcrouterServiceDns = mcrouter.serviceDns;
 export const checkCommand = mcrouterCheckCommand(app.namespace, SAMPLE_APP_COMPONENT);
+export const metricsCommand = config.metrics.enabled ? metricsCheckCommand(memcached.namespace, memcached.statefulSetName, METRICS_PORT) : undefined;

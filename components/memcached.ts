@@ -101,14 +101,15 @@ export class Memcached extends pulumi.ComponentResource {
               livenessProbe: { tcpSocket: { port: "memcache" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
             }, ...(m.enabled ? [{
               // The Prometheus exporter, reading `stats` over localhost. Its probes check its own port only:
-              // it reports memcached_up 0 for a memcached it cannot reach rather than failing.
+              // it reports memcached_up 0 for a memcached it cannot reach rather than failing (ready: its landing page
+              // answers; alive: its port accepts).
               name: "exporter",
               image: m.memcachedExporterImage,
               args: memcachedExporterArgs(),
               ports: [{ name: METRICS_PORT_NAME, containerPort: METRICS_PORT, protocol: "TCP" }],
               resources: guaranteedResources(MEMCACHED_EXPORTER_RESOURCES),
               securityContext: containerSecurityContext(MEMCACHED_IDS),
-              readinessProbe: { tcpSocket: { port: METRICS_PORT_NAME }, periodSeconds: 10 },
+              readinessProbe: { httpGet: { path: "/", port: METRICS_PORT_NAME }, periodSeconds: 10 },
               livenessProbe: { tcpSocket: { port: METRICS_PORT_NAME }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
             }] : [])],
           },

@@ -24,7 +24,7 @@ describe.each(COMMITTED_STACKS)("%s stack: metrics", async (stack) => {
       ports: [{ name: "metrics", containerPort: 9150, protocol: "TCP" }],
       resources: { requests: amounts, limits: amounts },
       securityContext: pod.containers[0].securityContext,
-      readinessProbe: { tcpSocket: { port: "metrics" }, periodSeconds: 10 },
+      readinessProbe: { httpGet: { path: "/", port: "metrics" }, periodSeconds: 10 },
       livenessProbe: { tcpSocket: { port: "metrics" }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
     });
   });
@@ -37,6 +37,11 @@ describe.each(COMMITTED_STACKS)("%s stack: metrics", async (stack) => {
       policyTypes: ["Ingress"],
       ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "gmp-system" } } }], ports: [{ protocol: "TCP", port: 9150 }] }],
     });
+  });
+
+  it("exports a port-forward + curl line that shows the cache's numbers", () => {
+    expect(run.outputs.metricsCommand).toBe("kubectl port-forward -n memcached pod/memcached-0 9150:9150 >/dev/null & sleep 2; " +
+      "curl -s localhost:9150/metrics | grep -E '^memcached_(up|commands_total|items_evicted_total|current_bytes|limit_bytes|current_connections|max_connections) '; kill $!");
   });
 
   it(stack === "local" ? "creates no scrape object unless metrics.prometheusOperator" : "has Managed Prometheus scrape it through a PodMonitoring", () => {
@@ -73,6 +78,7 @@ describe("metrics options", () => {
     expect(run.byType("kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => r.name)).not.toContain("memcached-metrics-scrape");
     expect(run.byType("kubernetes:monitoring.googleapis.com/v1:PodMonitoring")).toEqual([]);
     expect(run.one("gcp:container/cluster:Cluster").inputs.monitoringConfig.managedPrometheus).toEqual({ enabled: false });
+    expect(run.outputs.metricsCommand).toBeUndefined();
   });
 
   it("pins the exporter image to the version the tests build from Go modules (scripts/build-tools.sh)", () => {

@@ -54,6 +54,12 @@ const BAD: Array<[rule: string, what: string, mutate: Mutation, message: RegExp]
   ["K12", "memcached open to every pod", (rs) => {
     find(rs, T.networkPolicy, "allow-memcache-from-mcrouter").props.spec.ingress[0].from = [{ namespaceSelector: {} }];
   }, /memcached must accept 11211\/TCP from mcrouter pods only/],
+  ["K12", "the metrics port open to every namespace", (rs) => {
+    find(rs, T.networkPolicy, "allow-metrics-scrape").props.spec.ingress[0].from = [{ namespaceSelector: {} }];
+  }, /the metrics port 9150 must admit one named namespace \(the collector's\) only/],
+  ["K12", "the metrics policy opening memcached's port too", (rs) => {
+    find(rs, T.networkPolicy, "allow-metrics-scrape").props.spec.ingress[0].ports.push({ protocol: "TCP", port: 11211 });
+  }, /memcached must accept 11211\/TCP from mcrouter pods only/],
   ["K12", "mcrouter open to any pod", (rs) => {
     find(rs, T.networkPolicy, "allow-cache-clients").props.spec.ingress[0].from = [{ namespaceSelector: {}, podSelector: {} }];
   }, /mcrouter must accept connections from pods labelled memcached-gke.dev\/cache-client only/],
