@@ -38,7 +38,7 @@ printf '[test] unit suite wall time: %d.%03d s (target: under 20 s)\n' $((ms / 1
 # The Go-built tools (cached after the first build): the exporter for step 3, the engine and API for 5 and 6.
 eval "$(bash scripts/build-tools.sh)"
 echo "[test] 3/6 real memcached ($(memcached -h | head -1)) and memcached_exporter"
-npx vitest run test/real --no-file-parallelism --reporter=default --reporter=json --outputFile="$out/real.json"
+npx vitest run test/real/ --no-file-parallelism --reporter=default --reporter=json --outputFile="$out/real.json"
 count_vitest "$out/real.json"
 
 echo "[test] 4/6 kube-score over the rendered manifests"
