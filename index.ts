@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { GkeCluster } from "./components/gkeCluster";
 import { Mcrouter, MCROUTER_POD_LABELS } from "./components/mcrouter";
 import { Memcached } from "./components/memcached";
+import { MetricsDashboard } from "./components/metricsDashboard";
 import { SAMPLE_APP_COMPONENT, SampleApp } from "./components/sampleApp";
 import { mcrouterCheckCommand, metricsCheckCommand } from "./lib/commands";
 import { METRICS_PORT } from "./lib/config";
@@ -35,6 +36,10 @@ const mcrouter = new Mcrouter("mcrouter", {
 // holds its pods back until the data path works.
 const app = new SampleApp("sample-app", { config: config.sampleApp }, opts);
 
+const dashboard = config.cluster && config.metrics.enabled
+  ? new MetricsDashboard("dashboard", { project: config.project, displayName: `memcached (${config.cluster.name})` })
+  : undefined;
+
 export const clusterName = gke?.clusterName;
 export const clusterLocation = gke?.location;
 export const nodeCount = config.nodeCount;
@@ -46,3 +51,4 @@ export const mcrouterPort = mcrouter.port;
 export const mcrouterServiceDns = mcrouter.serviceDns;
 export const checkCommand = mcrouterCheckCommand(app.namespace, SAMPLE_APP_COMPONENT);
 export const metricsCommand = config.metrics.enabled ? metricsCheckCommand(memcached.namespace, memcached.statefulSetName, METRICS_PORT) : undefined;
+export const dashboardUrl = dashboard?.url;

@@ -4,6 +4,7 @@ import { MEMCACHED_PORT, MemcachedConfig, MetricsConfig, METRICS_PORT, Target } 
 import { memcachedArgs, MEMCACHED_READINESS_COMMAND } from "../lib/memcachedArgs";
 import { memcachedEndpoints, MemcachedPool } from "../lib/mcrouterConfig";
 import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/podSpec";
+import { memcachedAlertGroups, ruleObject, scrapeJob } from "../lib/alerts";
 import { memcachedExporterArgs, METRICS_PORT_NAME, scrapeObject } from "../lib/metrics";
 import { MEMCACHED_EXPORTER_RESOURCES, memcachedResources } from "../lib/workloadResources";
 import { TierNamespace } from "./tierNamespace";
@@ -160,6 +161,10 @@ export class Memcached extends pulumi.ComponentResource {
     const scrape = scrapeObject(args.target, m, selector);
     if (scrape) {
       new k8s.apiextensions.CustomResource(`${name}-scrape`, { ...scrape, metadata: meta(MEMCACHED_COMPONENT) }, childOpts);
+    }
+    const rules = ruleObject(args.target, m, memcachedAlertGroups(m, scrapeJob(args.target, c.namespace, MEMCACHED_COMPONENT)));
+    if (rules) {
+      new k8s.apiextensions.CustomResource(`${name}-alerts`, { ...rules, metadata: meta(MEMCACHED_COMPONENT) }, childOpts);
     }
 
     this.podLabels = selector;

@@ -99,6 +99,8 @@ export const SCHEMA = {
     memcachedExporterImage: string("exporter image, pinned", MEMCACHED_EXPORTER_IMAGE, pinnedImage),
     prometheusOperator: boolean("target existing: PodMonitor objects for the Prometheus Operator (needs its CRDs); GKE always gets Managed Prometheus PodMonitoring", false),
     collectorNamespace: string("namespace of the scraper the NetworkPolicy admits to port 9150 (GKE Managed Prometheus: gmp-system)", "gmp-system", dnsLabel("namespace name")),
+    hitRatioFloorPercent: integer("alert MemcachedHitRatioLow below this share of gets that hit, for 15 minutes", 80, 1, 99),
+    evictionsPerSecond: integer("alert MemcachedEvicting above this many evictions a second in a pod, for 15 minutes", 50, 1, 1000000),
   }),
   sampleApp: object("Sample application Deployment.", {
     namespace: string("namespace", "cache-clients", namespaceName),

@@ -3,7 +3,7 @@
 # the Pulumi CLI, the Kubernetes provider (same version as npm @pulumi/kubernetes), kube-apiserver,
 # kube-controller-manager, kube-scheduler, kubectl, etcd and kwok; for the real-pods e2e a kubelet,
 # kube-proxy, CoreDNS, kube-network-policies and this repository's small Go programs; the Prometheus
-# memcached exporter. Binaries are cached outside the clone, in directories keyed by the versions below,
+# memcached exporter and promtool. Binaries are cached outside the clone, in directories keyed by the versions below,
 # so a second run builds nothing. Prints where they are as `export NAME=path` lines on stdout:
 #   eval "$(bash scripts/build-tools.sh)"
 set -euo pipefail
@@ -29,6 +29,15 @@ COREDNS_VERSION=1.12.4
 KNP_VERSION=0.7.0
 # Must equal the tag of metrics.memcachedExporterImage's default (lib/config.ts; a unit test compares them).
 MEMCACHED_EXPORTER_VERSION=0.16.0
+# promtool checks and unit-tests the alert rules (lib/alerts.ts). Prometheus v3.N.P is Go module v0.3NN.P.
+PROMETHEUS_VERSION=3.16.0
+IFS=. read -r _ prom_minor prom_patch <<<"$PROMETHEUS_VERSION"
+# The CRDs of the scrape and rule objects, for the e2e's API server, from the upstream modules: GKE Managed
+# Prometheus (PodMonitoring, Rules; v0.13.0 is the newest the proxy serves) and the Prometheus Operator
+# (PodMonitor, PrometheusRule).
+GMP_VERSION=0.13.0
+PROMETHEUS_OPERATOR_VERSION=0.85.0
+PROMETHEUS_MODULE_VERSION="0.$((300 + prom_minor)).$prom_patch"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 key="pulumi-${PULUMI_VERSION}_nodejs-host-${LANGUAGE_HOST_SDK_VERSION}_k8sprov-${K8S_PROVIDER_VERSION}_kube-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_kube-score-${KUBE_SCORE_VERSION}"
@@ -41,7 +50,9 @@ rbin="$(dirname "$bin")/../realpods_kube-${KUBERNETES_VERSION}_coredns-${COREDNS
 src_sum="$(cd "$realpods_src/go" && find . -type f | sort | xargs sha256sum | sha256sum | cut -c1-8)"
 obin="$rbin/own-$src_sum"
 xbin="$(dirname "$bin")/../memcached-exporter-${MEMCACHED_EXPORTER_VERSION}/bin"
-mkdir -p "$bin" "$obin" "$xbin"
+pbin="$(dirname "$bin")/../promtool-${PROMETHEUS_VERSION}/bin"
+cdir="$(dirname "$bin")/../crds_gmp-${GMP_VERSION}_prometheus-operator-${PROMETHEUS_OPERATOR_VERSION}"
+mkdir -p "$bin" "$obin" "$xbin" "$pbin" "$cdir"
 work="$(mktemp -d)"
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
@@ -232,11 +243,33 @@ build_memcached_exporter() {
      -o "$xbin/memcached_exporter" "$mod/cmd/memcached_exporter")
 }
 
+build_promtool() {
+  [ -x "$pbin/promtool" ] && return
+  log "promtool v$PROMETHEUS_VERSION (github.com/prometheus/prometheus v$PROMETHEUS_MODULE_VERSION)"
+  local mod=github.com/prometheus/prometheus d="$work/promtool"; new_module "$d" tools/promtool
+  printf 'require %s v%s\n' "$mod" "$PROMETHEUS_MODULE_VERSION" >> "$d/go.mod"
+  printf 'package tools\nimport _ "%s/rules"\n' "$mod" > "$d/tools.go"
+  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
+   go build -trimpath -tags netgo,builtinassets -ldflags "-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
+     -o "$pbin/promtool" "$mod/cmd/promtool")
+}
+
+fetch_crds() {
+  [ -s "$cdir/monitoring.coreos.com_prometheusrules.yaml" ] && return
+  log "CRDs: prometheus-engine v$GMP_VERSION, prometheus-operator v$PROMETHEUS_OPERATOR_VERSION"
+  local gmp po
+  gmp="$(go mod download -json "github.com/GoogleCloudPlatform/prometheus-engine@v$GMP_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  po="$(go mod download -json "github.com/prometheus-operator/prometheus-operator@v$PROMETHEUS_OPERATOR_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  cp "$gmp/charts/operator/crds/monitoring.googleapis.com_podmonitorings.yaml" "$gmp/charts/operator/crds/monitoring.googleapis.com_rules.yaml" "$cdir/"
+  cp "$po/example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml" "$po/example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml" "$cdir/"
+  chmod u+w "$cdir"/*
+}
+
 t_all=$SECONDS
 for step in build_k8s_provider build_pulumi build_language_host build_etcd build_kwok build_kube_score build_kubernetes \
-  build_realpods_kube build_coredns build_knp build_own_programs build_memcached_exporter; do
+  build_realpods_kube build_coredns build_knp build_own_programs build_memcached_exporter build_promtool fetch_crds; do
   timed "$step"
 done
 log "all tools ready in $((SECONDS - t_all))s"
 abs() { (cd "$1" && pwd); }
-echo "export E2E_TOOLS_BIN=$(abs "$bin") REALPODS_BIN=$(abs "$rbin") REALPODS_OWN_BIN=$(abs "$obin") MEMCACHED_EXPORTER_BIN=$(abs "$xbin")"
+echo "export E2E_TOOLS_BIN=$(abs "$bin") REALPODS_BIN=$(abs "$rbin") REALPODS_OWN_BIN=$(abs "$obin") MEMCACHED_EXPORTER_BIN=$(abs "$xbin") PROMTOOL_BIN=$(abs "$pbin") CRDS_DIR=$(abs "$cdir")"

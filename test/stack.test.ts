@@ -77,7 +77,7 @@ describe("dev stack (GKE)", async () => {
   });
 
   it("enables the GKE API and never disables it on destroy", () => {
-    expect(run.one("gcp:projects/service:Service").inputs).toEqual({
+    expect(run.one("gcp:projects/service:Service", "gke-container-api").inputs).toEqual({
       project: "my-gcp-project", service: "container.googleapis.com", disableOnDestroy: false, disableDependentServices: false,
     });
   });
@@ -103,7 +103,7 @@ describe("dev stack (GKE)", async () => {
 
   it("sends every Kubernetes object through that provider", () => {
     const k8sObjects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
-    expect(k8sObjects.length).toBe(24);
+    expect(k8sObjects.length).toBe(25);
     for (const r of k8sObjects) expect(r.provider, r.name).toMatch(/pulumi:providers:kubernetes::gke-k8s::gke-k8s-id$/);
   });
 

@@ -4,6 +4,9 @@ import { ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { memcachedAlertGroups } from "../../lib/alerts";
+import { DEFAULTS } from "../../lib/config";
+import { PANELS } from "../../lib/dashboard";
 import { MEMCACHED_EXPORTER_RESOURCES } from "../../lib/workloadResources";
 import { freePort } from "../support/freePort";
 import { command, MemcachedProcess, startMemcached } from "../support/memcachedProcess";
@@ -60,6 +63,15 @@ describe("memcached_exporter against real memcached", () => {
     expect(m.get("memcached_up")).toBe(1);
     expect(m.get("memcached_limit_bytes")).toBe(memoryMb * 1024 * 1024);
     expect(m.get("memcached_max_connections")).toBe(Number(argValue(memcached.args, "-c")));
+  });
+
+  it("serves every memcached_* metric the alerts and the dashboard read", async () => {
+    const exprs = [...PANELS.flatMap((p) => p.queries.map((q) => q.expr)),
+      ...memcachedAlertGroups(DEFAULTS.metrics, "memcached").flatMap((g) => g.rules.map((r) => r.expr))];
+    const used = [...new Set(exprs.flatMap((e) => e.match(/memcached_[a-z_]+/g) ?? []))].sort();
+    const served = new Set([...(await scrape()).keys()].map((series) => series.split("{")[0]));
+    expect(used.length).toBeGreaterThan(5);
+    expect(used.filter((name) => !served.has(name))).toEqual([]);
   });
 
   it("counts sets, hits and misses exactly as they happen", async () => {

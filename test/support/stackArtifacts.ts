@@ -15,6 +15,8 @@ export interface StackArtifacts {
   mcrouterReadinessCommand: string[];
   /** The memcached pod's exporter sidecar's args. */
   exporterArgs: string[];
+  /** The alert rule groups of the stack's Rules object (GKE stacks). */
+  alertGroups: unknown[] | undefined;
   endpoints: string[];
 }
 
@@ -44,6 +46,7 @@ async function load(stack: string): Promise<StackArtifacts> {
     memcachedReadinessScript: memcached.readinessProbe.exec.command[2],
     mcrouterReadinessCommand: mcrouter.readinessProbe.exec.command,
     exporterArgs: exporter.args,
+    alertGroups: run.byType("kubernetes:monitoring.googleapis.com/v1:Rules")[0]?.inputs.spec.groups,
     endpoints: run.outputs.memcachedEndpoints as string[],
   };
 }

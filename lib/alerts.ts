@@ -1,0 +1,94 @@
+// memcached's alert rules, once: the GKE `Rules` object, the Prometheus Operator's `PrometheusRule` and the
+// promtool tests (test/real/alerts.test.ts) all take these groups. Thresholds come from the metrics config.
+// The metric names are memcached_exporter's (v0.16.0, pkg/exporter/exporter.go).
+import { MetricsConfig, Target } from "./config";
+
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  for: string;
+  labels: { severity: "critical" | "warning" };
+  annotations: { summary: string; description: string };
+}
+
+export interface RuleGroup { name: string; interval: string; rules: AlertRule[] }
+
+/** Rates are taken over this window: several 30 s scrapes, so one lost scrape does not move them. */
+const WINDOW = "5m";
+/** Below this many gets a second the hit ratio says nothing (an idle cache) and is not alerted on. */
+export const MIN_GETS_PER_SECOND = 1;
+export const CONNECTIONS_ALERT_RATIO = 0.8;
+
+/** The scrape job of the memcached pods as each collector names it: PodMonitoring's name, or namespace/PodMonitor. */
+export const scrapeJob = (target: Target, namespace: string, name: string): string => (target === "gke" ? name : `${namespace}/${name}`);
+
+const gets = (status?: string) =>
+  `sum by (namespace) (rate(memcached_commands_total{command="get"${status ? `,status="${status}"` : ""}}[${WINDOW}]))`;
+
+export function memcachedAlertGroups(m: Pick<MetricsConfig, "hitRatioFloorPercent" | "evictionsPerSecond">, job: string): RuleGroup[] {
+  const floor = m.hitRatioFloorPercent / 100;
+  return [{
+    name: "memcached",
+    interval: "30s",
+    rules: [
+      {
+        alert: "MemcachedDown",
+        expr: "memcached_up == 0",
+        for: "1m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "memcached does not answer its exporter",
+          description: "{{ $labels.instance }}: memcached_up has been 0 for 1 minute; mcrouter marks the pod TKO and its keys miss.",
+        },
+      },
+      {
+        alert: "MemcachedTargetDown",
+        expr: `up{job="${job}"} == 0`,
+        for: "2m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "a memcached pod cannot be scraped",
+          description: "{{ $labels.instance }}: the collector has not reached the exporter for 2 minutes (pod gone, not ready, or a NetworkPolicy).",
+        },
+      },
+      {
+        alert: "MemcachedHitRatioLow",
+        expr: `(${gets("hit")} / ${gets()}) < ${floor} and ${gets()} > ${MIN_GETS_PER_SECOND}`,
+        for: "15m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: `cache hit ratio below ${m.hitRatioFloorPercent} %`,
+          description: `{{ $labels.namespace }}: {{ $value | humanizePercentage }} of gets hit over ${WINDOW} (floor metrics.hitRatioFloorPercent ${m.hitRatioFloorPercent}).`,
+        },
+      },
+      {
+        alert: "MemcachedEvicting",
+        expr: `rate(memcached_items_evicted_total[${WINDOW}]) > ${m.evictionsPerSecond}`,
+        for: "15m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "memcached evicts items to make room",
+          description: `{{ $labels.instance }}: {{ $value | humanize }} evictions a second (alert above metrics.evictionsPerSecond ${m.evictionsPerSecond}): the working set is larger than -m; raise memcached.memoryMb or replicas.`,
+        },
+      },
+      {
+        alert: "MemcachedConnectionsHigh",
+        expr: `memcached_current_connections / memcached_max_connections > ${CONNECTIONS_ALERT_RATIO}`,
+        for: "5m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: `memcached connections above ${CONNECTIONS_ALERT_RATIO * 100} % of -c`,
+          description: "{{ $labels.instance }}: {{ $value | humanizePercentage }} of memcached.maxConnections in use; at 100 % new connections are refused.",
+        },
+      },
+    ],
+  }];
+}
+
+/** The rule object the target's evaluator reads: GMP's Rules on GKE, the Prometheus Operator's PrometheusRule (opt-in). */
+export function ruleObject(target: Target, metrics: MetricsConfig, groups: RuleGroup[]): { apiVersion: string; kind: string; spec: object } | undefined {
+  if (!metrics.enabled) return undefined;
+  if (target === "gke") return { apiVersion: "monitoring.googleapis.com/v1", kind: "Rules", spec: { groups } };
+  if (!metrics.prometheusOperator) return undefined;
+  return { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", spec: { groups } };
+}

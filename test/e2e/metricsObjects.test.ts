@@ -1,0 +1,68 @@
+// The scrape and rule objects on a real API server, with the CRDs their projects publish (from the Go
+// modules: GKE Managed Prometheus's PodMonitoring and Rules, the Prometheus Operator's PodMonitor and
+// PrometheusRule): what the stack creates must pass their schemas, and `pulumi destroy` must take it away.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { kubectl, kubectlJson, waitFor } from "../../scripts/e2e/controlPlane";
+import { gkeShapedNodes } from "../../scripts/e2e/gkeShape";
+import { Cli, PROJECT } from "../../scripts/e2e/pulumiStack";
+import { committedPool, initStack, leftovers } from "../../scripts/e2e/stacks";
+import { runProgram } from "../harness";
+import { committedStackConfig } from "../support/program";
+import { controlPlaneFor, timed } from "./setup";
+
+const crdsDir = process.env.CRDS_DIR;
+if (!crdsDir) throw new Error("CRDS_DIR is unset: the e2e runs through scripts/e2e.sh, which fetches the CRDs");
+
+const { cp, stateDir } = controlPlaneFor("metrics", () => gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }));
+const KINDS = "podmonitors.monitoring.coreos.com,prometheusrules.monitoring.coreos.com";
+
+describe("metrics objects on a real API server", () => {
+  let cli: Cli;
+
+  it("installs the upstream CRDs (PodMonitoring, Rules, PodMonitor, PrometheusRule)", async () => {
+    const files = readdirSync(crdsDir).sort();
+    expect(files).toEqual(["monitoring.coreos.com_podmonitors.yaml", "monitoring.coreos.com_prometheusrules.yaml",
+      "monitoring.googleapis.com_podmonitorings.yaml", "monitoring.googleapis.com_rules.yaml"]);
+    for (const f of files) await kubectl(cp().kubeconfig, ["apply", "--server-side", "-f", join(crdsDir, f)]);
+    await waitFor("the CRDs Established", 60_000, async () => {
+      const crds = (await kubectlJson(cp().kubeconfig, ["get", "crds"])).items;
+      return crds.filter((c: any) => c.status?.conditions?.some((x: any) => x.type === "Established" && x.status === "True")).length === files.length;
+    });
+  });
+
+  it("pulumi up with metrics.prometheusOperator creates the PodMonitor and PrometheusRule, accepted as declared", async () => {
+    const committed = committedStackConfig("local");
+    cli = await initStack(stateDir(), cp(), "metrics", {
+      ...committed,
+      [`${PROJECT}:existingCluster`]: { ...committed[`${PROJECT}:existingCluster`], kubeconfig: cp().kubeconfig, context: "kwok" },
+      [`${PROJECT}:metrics`]: { prometheusOperator: true, collectorNamespace: "monitoring" },
+    });
+    await timed("pulumi up (metrics objects)", () => cli(["up", "--yes", "--skip-preview"]));
+    const expected = await runProgram("local", { [`${PROJECT}:metrics`]: { prometheusOperator: true, collectorNamespace: "monitoring" } });
+    for (const [type, resource] of [["kubernetes:monitoring.coreos.com/v1:PodMonitor", "podmonitor"], ["kubernetes:monitoring.coreos.com/v1:PrometheusRule", "prometheusrule"]]) {
+      const live = await kubectlJson(cp().kubeconfig, ["get", resource, "-n", "memcached", "memcached"]);
+      expect(live.spec, resource).toEqual(expected.one(type).inputs.spec);
+    }
+  });
+
+  it("the GKE stacks' PodMonitoring and Rules pass their CRDs' validation (server-side dry run); a bad one does not", async () => {
+    const dev = await runProgram("dev");
+    for (const type of ["kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "kubernetes:monitoring.googleapis.com/v1:Rules"]) {
+      const { apiVersion, kind, metadata, spec } = dev.one(type).inputs;
+      const out = await kubectl(cp().kubeconfig, ["apply", "--dry-run=server", "-f", "-"], JSON.stringify({ apiVersion, kind, metadata, spec }));
+      expect(out.trim()).toBe(`${kind.toLowerCase()}.monitoring.googleapis.com/memcached created (server dry run)`);
+    }
+    const { apiVersion, kind, metadata, spec } = dev.one("kubernetes:monitoring.googleapis.com/v1:PodMonitoring").inputs;
+    const bad = { apiVersion, kind, metadata, spec: { ...spec, endpoints: [{ port: "metrics", interval: "30 seconds" }] } };
+    const refused = await kubectl(cp().kubeconfig, ["apply", "--dry-run=server", "-f", "-"], JSON.stringify(bad)).then(() => "", (e: Error) => e.message);
+    expect(refused).toContain("spec.endpoints[0].interval");
+  });
+
+  it("pulumi destroy removes them with the stack", async () => {
+    await timed("pulumi destroy (metrics objects)", () => cli(["destroy", "--yes", "--skip-preview"]));
+    expect(await kubectl(cp().kubeconfig, ["get", KINDS, "-A", "-o", "name"])).toBe("");
+    expect(await leftovers(cp().kubeconfig)).toEqual([]);
+  });
+});
