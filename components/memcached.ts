@@ -128,35 +128,25 @@ export class Memcached extends pulumi.ComponentResource {
       },
     }, childOpts);
 
-    new k8s.networking.v1.NetworkPolicy(`${name}-from-mcrouter`, {
-      metadata: meta("allow-memcache-from-mcrouter"),
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ["Ingress"],
-        ingress: [{
-          from: [{
-            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.clients.namespace } },
-            podSelector: { matchLabels: args.clients.podLabels },
-          }],
-          ports: [{ protocol: "TCP", port: MEMCACHED_PORT }],
-        }],
-      },
-    }, childOpts);
-
-    if (m.enabled) {
-      // The collector alone may scrape, and only the metrics port (GKE Managed Prometheus's collectors run in
-      // gmp-system; see README "Metrics").
-      new k8s.networking.v1.NetworkPolicy(`${name}-metrics-scrape`, {
-        metadata: meta("allow-metrics-scrape"),
+    // Ingress to memcached's pods: from `from`, on `port` only.
+    const allowIngress = (resourceName: string, policyName: string, from: object, port: number) =>
+      new k8s.networking.v1.NetworkPolicy(resourceName, {
+        metadata: meta(policyName),
         spec: {
           podSelector: { matchLabels: selector },
           policyTypes: ["Ingress"],
-          ingress: [{
-            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": m.collectorNamespace } } }],
-            ports: [{ protocol: "TCP", port: METRICS_PORT }],
-          }],
+          ingress: [{ from: [from], ports: [{ protocol: "TCP", port }] }],
         },
       }, childOpts);
+    allowIngress(`${name}-from-mcrouter`, "allow-memcache-from-mcrouter", {
+      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.clients.namespace } },
+      podSelector: { matchLabels: args.clients.podLabels },
+    }, MEMCACHED_PORT);
+    if (m.enabled) {
+      // The collector alone may scrape, and only the metrics port (GKE Managed Prometheus's collectors run in
+      // gmp-system; see README "Metrics").
+      allowIngress(`${name}-metrics-scrape`, "allow-metrics-scrape",
+        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": m.collectorNamespace } } }, METRICS_PORT);
     }
     const scrape = scrapeObject(args.target, m, selector);
     if (scrape) {

@@ -232,26 +232,32 @@ build_own_programs() {
    go build -trimpath -ldflags "-s -w" -o "$obin/mcrouter-standin" ./mcrouter-standin)
 }
 
+# Builds a command of module@version into `out`, from a module that requires it (a library package of it is
+# imported so that `go mod tidy` resolves its dependencies). Arguments: out, module, version, library
+# package, command package, extra ldflags, then extra `go build` arguments.
+build_from_module() {
+  local out="$1" mod="$2" version="$3" lib="$4" cmd="$5" ld="$6"; shift 6
+  local d="$work/${out##*/}"; new_module "$d" "tools/${out##*/}"
+  printf 'require %s v%s\n' "$mod" "$version" >> "$d/go.mod"
+  printf 'package tools\nimport _ "%s"\n' "$lib" > "$d/tools.go"
+  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
+   go build -trimpath "$@" -ldflags "-s -w $ld" -o "$out" "$cmd")
+}
+
 build_memcached_exporter() {
   [ -x "$xbin/memcached_exporter" ] && return
   log "memcached_exporter v$MEMCACHED_EXPORTER_VERSION"
-  local mod=github.com/prometheus/memcached_exporter d="$work/mcexp"; new_module "$d" tools/mcexp
-  printf 'require %s v%s\n' "$mod" "$MEMCACHED_EXPORTER_VERSION" >> "$d/go.mod"
-  printf 'package tools\nimport _ "%s/pkg/exporter"\n' "$mod" > "$d/tools.go"
-  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
-   go build -trimpath -ldflags "-s -w -X github.com/prometheus/common/version.Version=$MEMCACHED_EXPORTER_VERSION" \
-     -o "$xbin/memcached_exporter" "$mod/cmd/memcached_exporter")
+  local mod=github.com/prometheus/memcached_exporter
+  build_from_module "$xbin/memcached_exporter" "$mod" "$MEMCACHED_EXPORTER_VERSION" "$mod/pkg/exporter" "$mod/cmd/memcached_exporter" \
+    "-X github.com/prometheus/common/version.Version=$MEMCACHED_EXPORTER_VERSION"
 }
 
 build_promtool() {
   [ -x "$pbin/promtool" ] && return
   log "promtool v$PROMETHEUS_VERSION (github.com/prometheus/prometheus v$PROMETHEUS_MODULE_VERSION)"
-  local mod=github.com/prometheus/prometheus d="$work/promtool"; new_module "$d" tools/promtool
-  printf 'require %s v%s\n' "$mod" "$PROMETHEUS_MODULE_VERSION" >> "$d/go.mod"
-  printf 'package tools\nimport _ "%s/rules"\n' "$mod" > "$d/tools.go"
-  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
-   go build -trimpath -tags netgo,builtinassets -ldflags "-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" \
-     -o "$pbin/promtool" "$mod/cmd/promtool")
+  local mod=github.com/prometheus/prometheus
+  build_from_module "$pbin/promtool" "$mod" "$PROMETHEUS_MODULE_VERSION" "$mod/rules" "$mod/cmd/promtool" \
+    "-X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION" -tags netgo,builtinassets
 }
 
 fetch_crds() {
