@@ -16,8 +16,8 @@ export interface RuleGroup { name: string; interval: string; rules: AlertRule[] 
 /** Rates are taken over this window: several 30 s scrapes, so one lost scrape does not move them. */
 const WINDOW = "5m";
 /** Below this many gets a second the hit ratio says nothing (an idle cache) and is not alerted on. */
-export const MIN_GETS_PER_SECOND = 1;
-export const CONNECTIONS_ALERT_RATIO = 0.8;
+const MIN_GETS_PER_SECOND = 1;
+const CONNECTIONS_ALERT_RATIO = 0.8;
 
 /** The scrape job of the memcached pods as each collector names it: PodMonitoring's name, or namespace/PodMonitor. */
 export const scrapeJob = (target: Target, namespace: string, name: string): string => (target === "gke" ? name : `${namespace}/${name}`);

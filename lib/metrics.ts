@@ -9,7 +9,7 @@ export const memcachedExporterArgs = (): string[] => [
 ];
 
 export const METRICS_PORT_NAME = "metrics";
-export const SCRAPE_INTERVAL = "30s";
+const SCRAPE_INTERVAL = "30s";
 
 /**
  * The scrape object for the target: GKE's Managed Service for Prometheus reads PodMonitoring

@@ -22,7 +22,7 @@ interface State extends ControlPlane {
 }
 
 const STATE_FILE = "control-plane.json";
-export const SERVICE_CIDR = "10.96.0.0/16";
+const SERVICE_CIDR = "10.96.0.0/16";
 
 export function log(message: string): void {
   console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${message}`);

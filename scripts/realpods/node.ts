@@ -10,15 +10,17 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../../test/support/freePort";
-import { command, ControlPlane, kubectl, kubectlJson, log, SERVICE_CIDR, start, startControlPlane, stopControlPlane, waitFor } from "../e2e/controlPlane";
+import { command, ControlPlane, kubectl, kubectlJson, log, start, startControlPlane, stopControlPlane, waitFor } from "../e2e/controlPlane";
 import { COREDNS_IMAGE, imageSpecs, PAUSE_IMAGE, writeImage } from "./images";
 
 export const NODE_NAME = "memcached-gke-realpods-node";
 export const NODE_IP = "10.128.0.10";
-export const NODE_BRIDGE = "mgkrp-node0";
-export const CNI_BRIDGE = "mgkrp-cni0";
-export const POD_SUBNET = "10.244.0.0/24";
-export const DNS_SERVICE_IP = "10.96.0.10";
+const NODE_BRIDGE = "mgkrp-node0";
+const CNI_BRIDGE = "mgkrp-cni0";
+/** The pods' addresses: the node's host-local subnet within the cluster's range. */
+const CLUSTER_CIDR = "10.244.0.0/16";
+const POD_SUBNET = "10.244.0.0/24";
+const DNS_SERVICE_IP = "10.96.0.10";
 const IPT_TAG = "memcached-gke-realpods";
 const MARKER = "/run/memcached-gke-realpods.json";
 
@@ -102,7 +104,7 @@ export async function startRealNode(dir: string, bins: RealPodsBins): Promise<Re
   await run("ip", ["link", "add", NODE_BRIDGE, "type", "bridge"]);
   await run("ip", ["addr", "add", `${NODE_IP}/24`, "dev", NODE_BRIDGE]);
   await run("ip", ["link", "set", NODE_BRIDGE, "up"]);
-  await run("iptables", ["-I", "FORWARD", "1", "-s", "10.244.0.0/16", "!", "-d", "10.244.0.0/16", "-m", "comment", "--comment", IPT_TAG, "-j", "DROP"]);
+  await run("iptables", ["-I", "FORWARD", "1", "-s", CLUSTER_CIDR, "!", "-d", CLUSTER_CIDR, "-m", "comment", "--comment", IPT_TAG, "-j", "DROP"]);
   writeSysctl("net.ipv4.ip_forward", "1");
 
   log("containerd (restrict_oom_score_adj: this VM's root lacks CAP_SYS_RESOURCE)");
@@ -119,9 +121,7 @@ export async function startRealNode(dir: string, bins: RealPodsBins): Promise<Re
     log(`image ${spec.tag} = STAND-IN for ${spec.standsInFor}`);
   }
 
-  const cp = await startControlPlane(dir, [], NODE_IP);
-  marker.pids["control-plane"] = -1; // its processes are in dir's control-plane.json
-  saveMarker(marker);
+  const cp = await startControlPlane(dir, [], NODE_IP); // its processes are recorded in dir, for stopControlPlane
 
   log(`kubelet as node ${NODE_NAME}`);
   const [kubeletPort, kubeletHealthz, proxyHealthz, proxyMetrics, knpMetrics] = await Promise.all(Array.from({ length: 5 }, freePort));
@@ -211,7 +211,7 @@ function kubeProxyConfig(kubeconfig: string, healthzPort: number, metricsPort: n
   return {
     apiVersion: "kubeproxy.config.k8s.io/v1alpha1", kind: "KubeProxyConfiguration",
     clientConnection: { kubeconfig }, hostnameOverride: NODE_NAME, mode: "iptables",
-    clusterCIDR: "10.244.0.0/16", nodePortAddresses: [`${NODE_IP}/32`],
+    clusterCIDR: CLUSTER_CIDR, nodePortAddresses: [`${NODE_IP}/32`],
     healthzBindAddress: `127.0.0.1:${healthzPort}`, metricsBindAddress: `127.0.0.1:${metricsPort}`,
     // Leave the machine's conntrack settings and route_localnet alone.
     conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s" },
@@ -375,7 +375,9 @@ async function removeIptables(): Promise<void> {
 /** What of this run is still on the host: processes, mounts, cgroups, rules, links, sysctls, paths. */
 async function leftoversOnHost(marker: Marker): Promise<string[]> {
   const left: string[] = [];
-  for (const [name, pid] of Object.entries(marker.pids)) if (pid > 0 && alive(pid)) left.push(`process ${name} (${pid})`);
+  const controlPlaneFile = join(marker.dir, "control-plane.json");
+  const controlPlane = existsSync(controlPlaneFile) ? JSON.parse(readFileSync(controlPlaneFile, "utf8")).pids as Record<string, number> : {};
+  for (const [name, pid] of Object.entries({ ...marker.pids, ...controlPlane })) if (alive(pid)) left.push(`process ${name} (${pid})`);
   left.push(...mountsUnder([marker.dir, ...FIXED_PATHS]).map((m) => `mount ${m}`));
   left.push(...kubeCgroupDirs().map((d) => `cgroup ${d}`));
   const ipt = (await run("iptables-save", [])).split("\n").filter((l) => /(KUBE-|CNI-|memcached-gke-realpods)/.test(l));
@@ -387,4 +389,3 @@ async function leftoversOnHost(marker: Marker): Promise<string[]> {
   return left;
 }
 
-export { SERVICE_CIDR };
