@@ -1,6 +1,6 @@
 // What every e2e file shares: a control plane of its own in a fresh state directory, stopped (and the
 // directory removed unless a test failed) after the file, and the timing of each CLI step.
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll } from "vitest";
@@ -9,13 +9,33 @@ import { KwokNode } from "../../scripts/e2e/gkeShape";
 
 if (!process.env.E2E_TOOLS_BIN) throw new Error("the e2e runs through `npm run test:e2e` (scripts/e2e.sh), which builds and puts the tools on PATH");
 
+const STATE_PREFIX = "memcached-gke-e2e-";
+const RUNNER_FILE = "runner.pid";
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+/**
+ * Control planes of e2e runs that were killed (their runner is gone, so its afterAll never ran): their
+ * processes are stopped; the directory stays, with its logs.
+ */
+async function stopOrphanedControlPlanes(): Promise<void> {
+  for (const name of readdirSync(tmpdir()).filter((n) => n.startsWith(STATE_PREFIX))) {
+    const dir = join(tmpdir(), name);
+    const runnerFile = join(dir, RUNNER_FILE);
+    if (!existsSync(runnerFile) || alive(Number(readFileSync(runnerFile, "utf8")))) continue;
+    await stopControlPlane(dir);
+    rmSync(runnerFile);
+  }
+}
+
 /** Starts a control plane with `nodes` before the file's tests and stops it after them. */
 export function controlPlaneFor(name: string, nodes: () => KwokNode[]): { cp: () => ControlPlane; stateDir: () => string } {
   let cp: ControlPlane | undefined;
   let stateDir: string | undefined;
   let failed = false;
   beforeAll(async () => {
-    stateDir = mkdtempSync(join(tmpdir(), `memcached-gke-e2e-${name}-`));
+    await stopOrphanedControlPlanes();
+    stateDir = mkdtempSync(join(tmpdir(), `${STATE_PREFIX}${name}-`));
+    writeFileSync(join(stateDir, RUNNER_FILE), String(process.pid));
     cp = await startControlPlane(stateDir, nodes());
   }, 180_000);
   afterEach((ctx) => { if (ctx.task.result?.state === "fail") failed = true; });
