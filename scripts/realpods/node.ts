@@ -42,12 +42,8 @@ interface Marker {
   linksBefore: string[];
 }
 
-export interface RealNode extends ControlPlane {
-  nodeName: string;
-  nodeIp: string;
-  /** Each image imported, and what it really is. */
-  standIns: Array<{ tag: string; standsInFor: string }>;
-}
+/** The node's control plane; its one node is NODE_NAME at NODE_IP. */
+export type RealNode = ControlPlane;
 
 export interface RealPodsBins { realpods: string; own: string; exporter: string }
 
@@ -145,7 +141,7 @@ export async function startRealNode(dir: string, bins: RealPodsBins): Promise<Re
     return pods.length > 0 && pods.every((p: any) => p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
   });
   log("real node ready");
-  return { ...cp, nodes: [NODE_NAME], nodeName: NODE_NAME, nodeIp: NODE_IP, standIns: images.map(({ tag, standsInFor }) => ({ tag, standsInFor })) };
+  return { ...cp, nodes: [NODE_NAME] };
 }
 
 function containerdConfig(dir: string): string {

@@ -63,10 +63,8 @@ async function probePod(name: string, namespace: string, labels: Record<string, 
   return name;
 }
 
-
 describe("the local stack on a real node", () => {
   it("pulumi up of the local stack (one node, the mcrouter stand-in) waits until every pod is Ready for real", async () => {
-    for (const s of node.standIns) log(`STAND-IN image ${s.tag}: ${s.standsInFor}`);
     const committed = committedStackConfig("local");
     cli = await initStack(dir, node, "local", {
       ...committed,
