@@ -171,7 +171,10 @@ async function waitForDefaultServiceAccount(kubeconfig: string, dir: string, nod
   return { dir, kubeconfig, nodes };
 }
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+/** Whether a process still runs (a zombie, exited but not yet reaped, does not). */
+export const alive = (pid: number): boolean => {
+  try { process.kill(pid, 0); return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "); } catch { return false; }
+};
 
 /** Stops one process of the control plane (an outage; SIGKILL: a crash), waiting until it is gone. */
 export async function stopProcess(dir: string, name: string, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {

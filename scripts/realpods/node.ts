@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../../test/support/freePort";
-import { command, ControlPlane, kubectl, kubectlJson, log, start, startControlPlane, stopControlPlane, waitFor } from "../e2e/controlPlane";
+import { alive, command, ControlPlane, kubectl, kubectlJson, log, start, startControlPlane, stopControlPlane, waitFor } from "../e2e/controlPlane";
 import { COREDNS_IMAGE, imageSpecs, PAUSE_IMAGE, writeImage } from "./images";
 
 export const NODE_NAME = "memcached-gke-realpods-node";
@@ -75,7 +75,6 @@ function changedSettings(before: Record<string, string>): Array<[string, string,
   return Object.entries(before).filter(([k, v]) => k in now && now[k] !== v).map(([k, v]) => [k, v, now[k]]);
 }
 const linkNames = async () => (await run("ip", ["-o", "link", "show"])).split("\n").map((l) => l.split(": ")[1]?.split("@")[0]).filter(Boolean);
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 const saveMarker = (m: Marker) => writeFileSync(MARKER, JSON.stringify(m, null, 2));
 
 /** Brings the node up from nothing; `stopRealNode` takes it down (call it even if this throws). */

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { kubectl, kubectlJson, log, restartProcess, stopProcess, waitFor } from "../../scripts/e2e/controlPlane";
+import { alive, kubectl, kubectlJson, log, restartProcess, stopProcess, waitFor } from "../../scripts/e2e/controlPlane";
 import { gkeShapedNodes } from "../../scripts/e2e/gkeShape";
 import { Cli, PROJECT, Running } from "../../scripts/e2e/pulumiStack";
 import { committedPool, initStack, leftovers, NAMESPACES, plannedChanges, pods, ready } from "../../scripts/e2e/stacks";
@@ -14,8 +14,6 @@ import { controlPlaneFor, timed } from "./setup";
 
 const { cp, stateDir } = controlPlaneFor("faults", () => gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }));
 const UP = ["up", "--yes", "--skip-preview"];
-
-const alive = (pid: number) => { try { process.kill(pid, 0); return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "); } catch { return false; } };
 
 const commandName = (pid: number) => {
   try { return basename(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0]); } catch { return "?"; }

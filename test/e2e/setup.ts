@@ -4,14 +4,13 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { ControlPlane, log, startControlPlane, stopControlPlane } from "../../scripts/e2e/controlPlane";
+import { alive, ControlPlane, log, startControlPlane, stopControlPlane } from "../../scripts/e2e/controlPlane";
 import { KwokNode } from "../../scripts/e2e/gkeShape";
 
 if (!process.env.E2E_TOOLS_BIN) throw new Error("the e2e runs through `npm run test:e2e` (scripts/e2e.sh), which builds and puts the tools on PATH");
 
 const STATE_PREFIX = "memcached-gke-e2e-";
 const RUNNER_FILE = "runner.pid";
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 /**
  * Control planes of e2e runs that were killed (their runner is gone, so its afterAll never ran): their
