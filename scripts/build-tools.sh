@@ -32,22 +32,23 @@ MEMCACHED_EXPORTER_VERSION=0.16.0
 # promtool checks and unit-tests the alert rules (lib/alerts.ts). Prometheus v3.N.P is Go module v0.3NN.P.
 PROMETHEUS_VERSION=3.16.0
 IFS=. read -r _ prom_minor prom_patch <<<"$PROMETHEUS_VERSION"
+PROMETHEUS_MODULE_VERSION="0.$((300 + prom_minor)).$prom_patch"
 # The CRDs of the scrape and rule objects, for the e2e's API server, from the upstream modules: GKE Managed
 # Prometheus (PodMonitoring, Rules; v0.13.0 is the newest the proxy serves) and the Prometheus Operator
 # (PodMonitor, PrometheusRule).
 GMP_VERSION=0.13.0
 PROMETHEUS_OPERATOR_VERSION=0.85.0
-PROMETHEUS_MODULE_VERSION="0.$((300 + prom_minor)).$prom_patch"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 key="pulumi-${PULUMI_VERSION}_nodejs-host-${LANGUAGE_HOST_SDK_VERSION}_k8sprov-${K8S_PROVIDER_VERSION}_kube-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_kube-score-${KUBE_SCORE_VERSION}"
 bin="${MEMCACHED_GKE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/memcached-gke/tools}/$key/bin"
 realpods_src="$here/realpods"
 knp_patch="$realpods_src/kube-network-policies-xt-nfqueue.patch"
-patch_sum="$(sha256sum "$knp_patch" | cut -c1-8)"
-rbin="$(dirname "$bin")/../realpods_kube-${KUBERNETES_VERSION}_coredns-${COREDNS_VERSION}_knp-${KNP_VERSION}-${patch_sum}/bin"
+# Keyed by the versions and by what of this repository goes into them: the patch and CoreDNS's main.go.
+inputs_sum="$(cat "$knp_patch" "$realpods_src/go/coredns/main.go" | sha256sum | cut -c1-8)"
+rbin="$(dirname "$bin")/../realpods_kube-${KUBERNETES_VERSION}_coredns-${COREDNS_VERSION}_knp-${KNP_VERSION}-${inputs_sum}/bin"
 # The project's own small Go programs (pause, the mcrouter stand-in): keyed by their source.
-src_sum="$(cd "$realpods_src/go" && find . -type f | sort | xargs sha256sum | sha256sum | cut -c1-8)"
+src_sum="$(cd "$realpods_src/go" && cat pause/main.go mcrouter-standin/main.go | sha256sum | cut -c1-8)"
 obin="$rbin/own-$src_sum"
 xbin="$(dirname "$bin")/../memcached-exporter-${MEMCACHED_EXPORTER_VERSION}/bin"
 pbin="$(dirname "$bin")/../promtool-${PROMETHEUS_VERSION}/bin"
