@@ -5,7 +5,7 @@ import { memcachedArgs, MEMCACHED_READINESS_COMMAND } from "../lib/memcachedArgs
 import { memcachedEndpoints, MemcachedPool } from "../lib/mcrouterConfig";
 import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/podSpec";
 import { memcachedAlertGroups, ruleObject, scrapeJob } from "../lib/alerts";
-import { memcachedExporterArgs, METRICS_PORT_NAME, scrapeObject } from "../lib/metrics";
+import { memcachedExporterArgs, metricsCollector, METRICS_PORT_NAME, scrapeObject } from "../lib/metrics";
 import { MEMCACHED_EXPORTER_RESOURCES, memcachedResources } from "../lib/workloadResources";
 import { TierNamespace } from "./tierNamespace";
 
@@ -148,13 +148,11 @@ export class Memcached extends pulumi.ComponentResource {
       allowIngress(`${name}-metrics-scrape`, "allow-metrics-scrape",
         { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": m.collectorNamespace } } }, METRICS_PORT);
     }
-    const scrape = scrapeObject(args.target, m, selector);
-    if (scrape) {
-      new k8s.apiextensions.CustomResource(`${name}-scrape`, { ...scrape, metadata: meta(MEMCACHED_COMPONENT) }, childOpts);
-    }
-    const rules = ruleObject(args.target, m, memcachedAlertGroups(m, scrapeJob(args.target, c.namespace, MEMCACHED_COMPONENT)));
-    if (rules) {
-      new k8s.apiextensions.CustomResource(`${name}-alerts`, { ...rules, metadata: meta(MEMCACHED_COMPONENT) }, childOpts);
+    const collector = metricsCollector(args.target, m);
+    if (collector) {
+      const alerts = memcachedAlertGroups(m, scrapeJob(collector, c.namespace, MEMCACHED_COMPONENT));
+      new k8s.apiextensions.CustomResource(`${name}-scrape`, { ...scrapeObject(collector, selector), metadata: meta(MEMCACHED_COMPONENT) }, childOpts);
+      new k8s.apiextensions.CustomResource(`${name}-alerts`, { ...ruleObject(collector, alerts), metadata: meta(MEMCACHED_COMPONENT) }, childOpts);
     }
 
     this.podLabels = selector;

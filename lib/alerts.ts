@@ -1,7 +1,8 @@
 // memcached's alert rules, once: the GKE `Rules` object, the Prometheus Operator's `PrometheusRule` and the
 // promtool tests (test/real/alerts.test.ts) all take these groups. Thresholds come from the metrics config.
 // The metric names are memcached_exporter's (v0.16.0, pkg/exporter/exporter.go).
-import { MetricsConfig, Target } from "./config";
+import { MetricsConfig } from "./config";
+import { Collector, COLLECTOR_API_VERSION, CustomObject } from "./metrics";
 
 export interface AlertRule {
   alert: string;
@@ -20,7 +21,8 @@ const MIN_GETS_PER_SECOND = 1;
 const CONNECTIONS_ALERT_RATIO = 0.8;
 
 /** The scrape job of the memcached pods as each collector names it: PodMonitoring's name, or namespace/PodMonitor. */
-export const scrapeJob = (target: Target, namespace: string, name: string): string => (target === "gke" ? name : `${namespace}/${name}`);
+export const scrapeJob = (collector: Collector, namespace: string, name: string): string =>
+  (collector === "managed-prometheus" ? name : `${namespace}/${name}`);
 
 const gets = (status?: string) =>
   `sum by (namespace) (rate(memcached_commands_total{command="get"${status ? `,status="${status}"` : ""}}[${WINDOW}]))`;
@@ -85,10 +87,7 @@ export function memcachedAlertGroups(m: Pick<MetricsConfig, "hitRatioFloorPercen
   }];
 }
 
-/** The rule object the target's evaluator reads: GMP's Rules on GKE, the Prometheus Operator's PrometheusRule (opt-in). */
-export function ruleObject(target: Target, metrics: MetricsConfig, groups: RuleGroup[]): { apiVersion: string; kind: string; spec: object } | undefined {
-  if (!metrics.enabled) return undefined;
-  if (target === "gke") return { apiVersion: "monitoring.googleapis.com/v1", kind: "Rules", spec: { groups } };
-  if (!metrics.prometheusOperator) return undefined;
-  return { apiVersion: "monitoring.coreos.com/v1", kind: "PrometheusRule", spec: { groups } };
+/** The rule object the collector evaluates: Rules (Managed Prometheus) or PrometheusRule (the Operator). */
+export function ruleObject(collector: Collector, groups: RuleGroup[]): CustomObject {
+  return { apiVersion: COLLECTOR_API_VERSION[collector], kind: collector === "managed-prometheus" ? "Rules" : "PrometheusRule", spec: { groups } };
 }
