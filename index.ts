@@ -31,6 +31,8 @@ const mcrouter = new Mcrouter("mcrouter", {
   config: config.mcrouter,
   pool: memcached.pool,
   memcachedPodLabels: memcached.podLabels,
+  metrics: config.metrics,
+  target: config.target,
 }, opts);
 // Created alongside the cache, not after it: the app's startup probe, not the creation order, is what
 // holds its pods back until the data path works.

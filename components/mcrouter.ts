@@ -1,11 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MCROUTER_PORT, McrouterConfig } from "../lib/config";
+import { MCROUTER_METRICS_PORT, MCROUTER_PORT, McrouterConfig, MetricsConfig, Target } from "../lib/config";
+import { mcrouterAlertGroups } from "../lib/alerts";
 import { CACHE_CLIENT_LABEL, selectorLabels } from "../lib/labels";
 import {
   MCROUTER_CONFIG_DIR, MCROUTER_CONFIG_FILE, MCROUTER_VAR_DIR, mcrouterArgs, mcrouterReadinessCommand,
 } from "../lib/mcrouterArgs";
 import { mcrouterConfigJson, MemcachedPool } from "../lib/mcrouterConfig";
+import { exporterContainer, mcrouterExporterArgs, metricsCollector } from "../lib/metrics";
 import { containerSecurityContext, guaranteedResources, podBase } from "../lib/podSpec";
 import { mcrouterResources } from "../lib/workloadResources";
 import { TierNamespace } from "./tierNamespace";
@@ -22,6 +24,9 @@ export interface McrouterArgs {
   pool: MemcachedPool;
   /** Labels of the memcached pods, the only egress mcrouter needs besides DNS. */
   memcachedPodLabels: Record<string, string>;
+  metrics: MetricsConfig;
+  /** Decides the scrape object: PodMonitoring on GKE, PodMonitor (opt-in) elsewhere. */
+  target: Target;
 }
 
 /**
@@ -38,6 +43,7 @@ export class Mcrouter extends pulumi.ComponentResource {
   constructor(name: string, args: McrouterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("memcached-gke:cache:Mcrouter", name, {}, opts);
     const c = args.config;
+    const m = args.metrics;
     const tier = new TierNamespace(`${name}-tier`, {
       namespace: c.namespace,
       component: MCROUTER_COMPONENT,
@@ -89,7 +95,7 @@ export class Mcrouter extends pulumi.ComponentResource {
                 { name: "config", mountPath: MCROUTER_CONFIG_DIR, readOnly: true },
                 { name: "var", mountPath: MCROUTER_VAR_DIR },
               ],
-            }],
+            }, ...(m.enabled ? [exporterContainer(m.mcrouterExporterImage, mcrouterExporterArgs(), MCROUTER_METRICS_PORT, MCROUTER_IDS)] : [])],
             volumes: [
               { name: "config", configMap: { name: this.configMapName } },
               { name: "var", emptyDir: { sizeLimit: "64Mi" } },
@@ -129,6 +135,16 @@ export class Mcrouter extends pulumi.ComponentResource {
         }],
       },
     }, childOpts);
+
+    if (m.enabled) {
+      tier.exposeMetrics(this, name, {
+        port: MCROUTER_METRICS_PORT,
+        collectorNamespace: m.collectorNamespace,
+        collector: metricsCollector(args.target, m),
+        objectName: MCROUTER_COMPONENT,
+        alerts: (job) => mcrouterAlertGroups(job),
+      });
+    }
 
     this.namespace = c.namespace;
     this.port = MCROUTER_PORT;

@@ -4,9 +4,9 @@ import { MEMCACHED_PORT, MemcachedConfig, MetricsConfig, METRICS_PORT, Target } 
 import { memcachedArgs, MEMCACHED_READINESS_COMMAND } from "../lib/memcachedArgs";
 import { memcachedEndpoints, MemcachedPool } from "../lib/mcrouterConfig";
 import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/podSpec";
-import { memcachedAlertGroups, ruleObject, scrapeJob } from "../lib/alerts";
-import { memcachedExporterArgs, metricsCollector, METRICS_PORT_NAME, scrapeObject } from "../lib/metrics";
-import { MEMCACHED_EXPORTER_RESOURCES, memcachedResources } from "../lib/workloadResources";
+import { memcachedAlertGroups } from "../lib/alerts";
+import { exporterContainer, memcachedExporterArgs, metricsCollector } from "../lib/metrics";
+import { memcachedResources } from "../lib/workloadResources";
 import { TierNamespace } from "./tierNamespace";
 
 export const MEMCACHED_COMPONENT = "memcached";
@@ -100,19 +100,7 @@ export class Memcached extends pulumi.ComponentResource {
               // Ready when memcached answers its protocol; alive while it accepts connections.
               readinessProbe: { exec: { command: MEMCACHED_READINESS_COMMAND }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
               livenessProbe: { tcpSocket: { port: "memcache" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
-            }, ...(m.enabled ? [{
-              // The Prometheus exporter, reading `stats` over localhost. Its probes check its own port only:
-              // it reports memcached_up 0 for a memcached it cannot reach rather than failing (ready: its landing page
-              // answers; alive: its port accepts).
-              name: "exporter",
-              image: m.memcachedExporterImage,
-              args: memcachedExporterArgs(),
-              ports: [{ name: METRICS_PORT_NAME, containerPort: METRICS_PORT, protocol: "TCP" }],
-              resources: guaranteedResources(MEMCACHED_EXPORTER_RESOURCES),
-              securityContext: containerSecurityContext(MEMCACHED_IDS),
-              readinessProbe: { httpGet: { path: "/", port: METRICS_PORT_NAME }, periodSeconds: 10 },
-              livenessProbe: { tcpSocket: { port: METRICS_PORT_NAME }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
-            }] : [])],
+            }, ...(m.enabled ? [exporterContainer(m.memcachedExporterImage, memcachedExporterArgs(), METRICS_PORT, MEMCACHED_IDS)] : [])],
           },
         },
       },
@@ -128,31 +116,18 @@ export class Memcached extends pulumi.ComponentResource {
       },
     }, childOpts);
 
-    // Ingress to memcached's pods: from `from`, on `port` only.
-    const allowIngress = (resourceName: string, policyName: string, from: object, port: number) =>
-      new k8s.networking.v1.NetworkPolicy(resourceName, {
-        metadata: meta(policyName),
-        spec: {
-          podSelector: { matchLabels: selector },
-          policyTypes: ["Ingress"],
-          ingress: [{ from: [from], ports: [{ protocol: "TCP", port }] }],
-        },
-      }, childOpts);
-    allowIngress(`${name}-from-mcrouter`, "allow-memcache-from-mcrouter", {
+    tier.allowIngress(this, `${name}-from-mcrouter`, "allow-memcache-from-mcrouter", {
       namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.clients.namespace } },
       podSelector: { matchLabels: args.clients.podLabels },
     }, MEMCACHED_PORT);
     if (m.enabled) {
-      // The collector alone may scrape, and only the metrics port (GKE Managed Prometheus's collectors run in
-      // gmp-system; see README "Metrics").
-      allowIngress(`${name}-metrics-scrape`, "allow-metrics-scrape",
-        { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": m.collectorNamespace } } }, METRICS_PORT);
-    }
-    const collector = metricsCollector(args.target, m);
-    if (collector) {
-      const alerts = memcachedAlertGroups(m, scrapeJob(collector, c.namespace, MEMCACHED_COMPONENT));
-      new k8s.apiextensions.CustomResource(`${name}-scrape`, { ...scrapeObject(collector, selector), metadata: meta(MEMCACHED_COMPONENT) }, childOpts);
-      new k8s.apiextensions.CustomResource(`${name}-alerts`, { ...ruleObject(collector, alerts), metadata: meta(MEMCACHED_COMPONENT) }, childOpts);
+      tier.exposeMetrics(this, name, {
+        port: METRICS_PORT,
+        collectorNamespace: m.collectorNamespace,
+        collector: metricsCollector(args.target, m),
+        objectName: MEMCACHED_COMPONENT,
+        alerts: (job) => memcachedAlertGroups(m, job),
+      });
     }
 
     this.podLabels = selector;

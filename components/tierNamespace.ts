@@ -1,6 +1,20 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { RuleGroup, ruleObject, scrapeJob } from "../lib/alerts";
 import { OWNERSHIP_ANNOTATIONS, PodSecurityLevel, podSecurityLabels, selectorLabels, standardLabels } from "../lib/labels";
+import { Collector, scrapeObject } from "../lib/metrics";
+
+export interface TierMetrics {
+  /** The exporter's port: the only one the collector is admitted to. */
+  port: number;
+  collectorNamespace: string;
+  /** Who scrapes and evaluates the alerts; none: the port is open to the collector's namespace, nothing more. */
+  collector: Collector | undefined;
+  /** Name of the scrape and rule objects. */
+  objectName: string;
+  /** The tier's alerts, given the scrape job the collector names its series by. */
+  alerts: (job: string) => RuleGroup[];
+}
 
 export interface TierNamespaceArgs {
   namespace: string;
@@ -78,6 +92,34 @@ export class TierNamespace extends pulumi.ComponentResource {
   /** Options of a workload of the tier: it also waits for its pods' prerequisites, and for `more`. */
   forWorkload(parent: pulumi.Resource, ...more: pulumi.Resource[]): pulumi.CustomResourceOptions {
     return { parent, dependsOn: [...this.podPrerequisites, ...more] };
+  }
+
+  /** A NetworkPolicy admitting `from` to the tier's pods, on `port` only. */
+  allowIngress(parent: pulumi.Resource, resourceName: string, policyName: string, from: object, port: number): k8s.networking.v1.NetworkPolicy {
+    return new k8s.networking.v1.NetworkPolicy(resourceName, {
+      metadata: this.metadata(policyName),
+      spec: {
+        podSelector: { matchLabels: this.selector },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [from], ports: [{ protocol: "TCP", port }] }],
+      },
+    }, this.inNamespace(parent));
+  }
+
+  /**
+   * What has the tier's exporter sidecars scraped and alerted on, as children of `parent` named `name`-…: the
+   * NetworkPolicy that admits the collector's namespace to the metrics port alone (GKE Managed Prometheus's
+   * collectors run in gmp-system; see README "Metrics"), and where a collector is known its scrape object and
+   * its rule object.
+   */
+  exposeMetrics(parent: pulumi.Resource, name: string, m: TierMetrics): void {
+    this.allowIngress(parent, `${name}-metrics-scrape`, "allow-metrics-scrape",
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": m.collectorNamespace } } }, m.port);
+    if (!m.collector) return;
+    const metadata = this.metadata(m.objectName);
+    new k8s.apiextensions.CustomResource(`${name}-scrape`, { ...scrapeObject(m.collector, this.selector), metadata }, this.inNamespace(parent));
+    const alerts = m.alerts(scrapeJob(m.collector, this.namespace, m.objectName));
+    new k8s.apiextensions.CustomResource(`${name}-alerts`, { ...ruleObject(m.collector, alerts), metadata }, this.inNamespace(parent));
   }
 
   /** Metadata of an object of the tier: its name, the tier's namespace, labels and annotations. */

@@ -1,6 +1,7 @@
-// memcached's alert rules, once: the GKE `Rules` object, the Prometheus Operator's `PrometheusRule` and the
+// The tiers' alert rules, once: the GKE `Rules` objects, the Prometheus Operator's `PrometheusRule`s and the
 // promtool tests (test/real/alerts.test.ts) all take these groups. Thresholds come from the metrics config.
-// The metric names are memcached_exporter's (v0.16.0, pkg/exporter/exporter.go).
+// The metric names are memcached_exporter's (v0.16.0, pkg/exporter/exporter.go) and mcrouter_exporter's
+// (0.5.0, main.go: `stats all` and, with -mcrouter.server_metrics, `stats servers`).
 import { MetricsConfig } from "./config";
 import { Collector, COLLECTOR_API_VERSION, CustomObject } from "./metrics";
 
@@ -43,16 +44,7 @@ export function memcachedAlertGroups(m: Pick<MetricsConfig, "hitRatioFloorPercen
           description: "{{ $labels.instance }}: memcached_up has been 0 for 1 minute; mcrouter marks the pod TKO and its keys miss.",
         },
       },
-      {
-        alert: "MemcachedTargetDown",
-        expr: `up{job="${job}"} == 0`,
-        for: "2m",
-        labels: { severity: "critical" },
-        annotations: {
-          summary: "a memcached pod cannot be scraped",
-          description: "{{ $labels.instance }}: the collector has not reached the exporter for 2 minutes (pod gone, not ready, or a NetworkPolicy).",
-        },
-      },
+      targetDown("MemcachedTargetDown", job, "a memcached pod"),
       {
         alert: "MemcachedHitRatioLow",
         expr: `(${gets("hit")} / ${gets()}) < ${floor} and ${gets()} > ${MIN_GETS_PER_SECOND}`,
@@ -81,6 +73,62 @@ export function memcachedAlertGroups(m: Pick<MetricsConfig, "hitRatioFloorPercen
         annotations: {
           summary: `memcached connections above ${CONNECTIONS_ALERT_RATIO * 100} % of -c`,
           description: "{{ $labels.instance }}: {{ $value | humanizePercentage }} of memcached.maxConnections in use; at 100 % new connections are refused.",
+        },
+      },
+    ],
+  }];
+}
+
+/** A scrape target the collector has not reached for 2 minutes. */
+const targetDown = (alert: string, job: string, what: string): AlertRule => ({
+  alert,
+  expr: `up{job="${job}"} == 0`,
+  for: "2m",
+  labels: { severity: "critical" },
+  annotations: {
+    summary: `${what} cannot be scraped`,
+    description: "{{ $labels.instance }}: the collector has not reached the exporter for 2 minutes (pod gone, not ready, or a NetworkPolicy).",
+  },
+});
+
+export function mcrouterAlertGroups(job: string): RuleGroup[] {
+  return [{
+    name: "mcrouter",
+    interval: "30s",
+    rules: [
+      {
+        alert: "McrouterDown",
+        expr: "mcrouter_up == 0",
+        for: "1m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "mcrouter does not answer its exporter",
+          description: "{{ $labels.instance }}: mcrouter_up has been 0 for 1 minute; the apps on this node cannot reach the cache.",
+        },
+      },
+      targetDown("McrouterTargetDown", job, "an mcrouter pod"),
+      {
+        // mcrouter marks a server hard TKO when connecting to it fails (refused, reset), soft TKO after
+        // --timeouts-until-tko timeouts in a row; it sends that server's keys nowhere until a probe succeeds.
+        alert: "McrouterServerHardTko",
+        expr: "mcrouter_server_memcached_hard_tko == 1",
+        for: "1m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "mcrouter marks a memcached server hard TKO",
+          description: "{{ $labels.instance }}: {{ $labels.server }} has been hard TKO for 1 minute (connections fail): its share of the keys misses.",
+        },
+      },
+      {
+        // Both are unix times (mcrouter stats.cpp): an attempt after the last success is a reload that failed.
+        // mcrouter goes on routing with its previous config, so a changed memcached pool is not in effect.
+        alert: "McrouterConfigReloadFailed",
+        expr: "mcrouter_config_last_attempt > mcrouter_config_last_success",
+        for: "1m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "mcrouter could not load its new config",
+          description: "{{ $labels.instance }}: the last config reload failed; mcrouter still routes with its previous pool (see the mcrouter-config ConfigMap and the pod's log).",
         },
       },
     ],

@@ -5,7 +5,7 @@ import { capacity, CapacityInput, CapacityReport } from "./capacity";
 import { gkeAllocatable, gkeSystemLoad, Resources } from "./gkeNodes";
 import { machineShape, nextLargerMachineType } from "./machineTypes";
 import { cpuMillis, cpuQuantity, mebibytes, memoryMib } from "./quantity";
-import { mcrouterResources, memcachedPodContainers, podRequests, requests, SAMPLE_APP_RESOURCES } from "./workloadResources";
+import { mcrouterPodContainers, memcachedPodContainers, podRequests, requests, SAMPLE_APP_RESOURCES } from "./workloadResources";
 
 export interface StackCapacity {
   /** How the node is named in messages: its machine type, or the existing cluster's declared allocatable. */
@@ -25,7 +25,7 @@ function gkeNode(machineType: string, nodes: number): { allocatable: Resources; 
 export function stackCapacity(config: Sized): StackCapacity | undefined {
   const workloads = {
     memcached: { replicas: config.memcached.replicas, pod: podRequests(memcachedPodContainers(config.memcached, config.metrics)) },
-    perNode: requests(mcrouterResources(config.mcrouter)),
+    perNode: podRequests(mcrouterPodContainers(config.mcrouter, config.metrics)),
     apps: { replicas: config.sampleApp.replicas, pod: requests(SAMPLE_APP_RESOURCES) },
   };
   if (config.cluster) {
@@ -76,11 +76,14 @@ export function capacityProblems(config: Sized): string[] {
       const d = DIMENSIONS[key];
       const need = report.base[key] + input.memcached.pod[key];
       if (need <= input.allocatable[key]) return [];
-      const [memcached, ...sidecars] = memcachedPodContainers(config.memcached, config.metrics).map(requests);
+      const [memcached, ...memcachedSidecars] = memcachedPodContainers(config.memcached, config.metrics).map(requests);
+      const [mcrouter, ...mcrouterSidecars] = mcrouterPodContainers(config.mcrouter, config.metrics).map(requests);
+      const exporters = (sidecars: Resources[]) => sidecars.map((sidecar) => `its metrics exporter ${d.show(sidecar[key])}`);
       const parts = [
         d.memcached(config, memcached[key]),
-        ...sidecars.map((sidecar) => `the metrics exporter ${d.show(sidecar[key])}`),
-        `${d.mcrouterKey} ${d.show(input.perNode[key])}`,
+        ...exporters(memcachedSidecars),
+        `${d.mcrouterKey} ${d.show(mcrouter[key])}`,
+        ...exporters(mcrouterSidecars),
         `sampleApp ${appsPerNode} x ${d.show(input.apps.pod[key])}`,
         ...(input.system[key] > 0 ? [`GKE's own pods ${d.show(input.system[key])}`] : []),
       ];

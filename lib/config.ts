@@ -15,6 +15,8 @@ export const MEMCACHED_PORT = 11211;
 export const MCROUTER_PORT = 5000;
 /** memcached_exporter's registered default port (prometheus/prometheus wiki, "Default port allocations"). */
 export const METRICS_PORT = 9150;
+/** mcrouter_exporter's own default listen port (Dev25/mcrouter_exporter README, `-web.listen-address :9442`); not a hostPort. */
+export const MCROUTER_METRICS_PORT = 9442;
 /** Connections beyond mcrouter's: probes, `kubectl exec` debugging, a stats scraper. */
 export const CONNECTION_HEADROOM = 64;
 
@@ -32,6 +34,12 @@ const MCROUTER_IMAGE = "docker-registry.wikimedia.org/mcrouter:2023.07.17.00-1-2
  * Go module of the same version (scripts/build-tools.sh MEMCACHED_EXPORTER_VERSION; a test compares them).
  */
 const MEMCACHED_EXPORTER_IMAGE = "quay.io/prometheus/memcached-exporter:v0.16.0";
+/**
+ * mcrouter's Prometheus exporter: Dev25/mcrouter_exporter 0.5.0 (2025-02-18, its CHANGELOG; the exporter
+ * Wikimedia runs beside its mcrouters). Since 0.4.0 published as ghcr.io/dev25/mcrouter_exporter, tags without
+ * a "v" (its release workflow); distroless base, ENTRYPOINT /mcrouter_exporter. See README, "Metrics".
+ */
+const MCROUTER_EXPORTER_IMAGE = "ghcr.io/dev25/mcrouter_exporter:0.5.0";
 
 
 export const TARGETS = ["gke", "existing"] as const;
@@ -95,10 +103,11 @@ export const SCHEMA = {
     memoryMb: integer("memory a pod, MiB", 256, 32, 1 << 16),
   }),
   metrics: object("Prometheus metrics.", {
-    enabled: boolean("a memcached_exporter sidecar (port 9150) in each memcached pod, and the objects that have it scraped", true),
-    memcachedExporterImage: string("exporter image, pinned", MEMCACHED_EXPORTER_IMAGE, pinnedImage),
+    enabled: boolean(`exporter sidecars (memcached_exporter on ${METRICS_PORT} in each memcached pod, mcrouter_exporter on ${MCROUTER_METRICS_PORT} in each mcrouter pod), and the objects that have them scraped`, true),
+    memcachedExporterImage: string("memcached exporter image, pinned", MEMCACHED_EXPORTER_IMAGE, pinnedImage),
+    mcrouterExporterImage: string("mcrouter exporter image, pinned", MCROUTER_EXPORTER_IMAGE, pinnedImage),
     prometheusOperator: boolean("target existing: PodMonitor objects for the Prometheus Operator (needs its CRDs); GKE always gets Managed Prometheus PodMonitoring", false),
-    collectorNamespace: string("namespace of the scraper the NetworkPolicy admits to port 9150 (GKE Managed Prometheus: gmp-system)", "gmp-system", dnsLabel("namespace name")),
+    collectorNamespace: string(`namespace of the scraper the NetworkPolicies admit to ports ${METRICS_PORT} and ${MCROUTER_METRICS_PORT} (GKE Managed Prometheus: gmp-system)`, "gmp-system", dnsLabel("namespace name")),
     hitRatioFloorPercent: integer("alert MemcachedHitRatioLow below this share of gets that hit, for 15 minutes", 80, 1, 99),
     evictionsPerSecond: integer("alert MemcachedEvicting above this many evictions a second in a pod, for 15 minutes", 50, 1, 1000000),
   }),
@@ -274,7 +283,7 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
   if (metrics.prometheusOperator && onGke) {
     problems.push("metrics.prometheusOperator: true is for target existing; on GKE the stack enables Managed Service for Prometheus and creates PodMonitoring objects: remove it");
   } else if (metrics.prometheusOperator && !metrics.enabled) {
-    problems.push("metrics.prometheusOperator: true needs metrics.enabled (there is nothing to scrape without the exporter): remove one of them");
+    problems.push("metrics.prometheusOperator: true needs metrics.enabled (there is nothing to scrape without the exporters): remove one of them");
   }
   const nodeCount = cluster?.nodeCount ?? existingCluster!.nodeCount;
 

@@ -1,4 +1,4 @@
-// The cache's dashboard, declared once as panels of PromQL over memcached_exporter's metrics, and rendered
+// The cache's dashboard, declared once as panels of PromQL over the exporters' metrics, and rendered
 // for Cloud Monitoring (a custom dashboard whose charts take PromQL: Dashboards API, TimeSeriesQuery
 // .prometheusQuery) and for Grafana (dashboards/memcached.grafana.json, generated: npm run gen:dashboards).
 
@@ -49,6 +49,20 @@ export const PANELS: Panel[] = [
   {
     title: "memcached up",
     queries: [{ expr: "memcached_up", legend: "{{instance}}" }],
+    unit: "short",
+  },
+  {
+    // How many mcrouters (one a node) mark each memcached server TKO: its keys miss through them.
+    title: "memcached servers marked TKO by mcrouter",
+    queries: [
+      { expr: "sum by (server) (mcrouter_server_memcached_hard_tko)", legend: "hard {{server}}" },
+      { expr: "sum by (server) (mcrouter_server_memcached_soft_tko)", legend: "soft {{server}}" },
+    ],
+    unit: "short",
+  },
+  {
+    title: "mcrouter up",
+    queries: [{ expr: "mcrouter_up", legend: "{{instance}}" }],
     unit: "short",
   },
 ];

@@ -1,11 +1,24 @@
-// How memcached's metrics are exported and collected: the exporter's command line, and which scrape object
+// How the tiers' metrics are exported and collected: the exporters' command lines, and which scrape object
 // the target's collector reads. Pure: the components put these in objects, the tests assert them.
-import { MEMCACHED_PORT, MetricsConfig, METRICS_PORT, Target } from "./config";
+import { MCROUTER_METRICS_PORT, MCROUTER_PORT, MEMCACHED_PORT, MetricsConfig, METRICS_PORT, Target } from "./config";
+import { containerSecurityContext, guaranteedResources, SecurityIds } from "./podSpec";
+import { EXPORTER_RESOURCES } from "./workloadResources";
 
 /** The exporter reads memcached's `stats` in its own pod (localhost) and serves /metrics on METRICS_PORT. */
 export const memcachedExporterArgs = (): string[] => [
   `--memcached.address=localhost:${MEMCACHED_PORT}`,
   `--web.listen-address=:${METRICS_PORT}`,
+];
+
+/**
+ * mcrouter_exporter reads mcrouter's `stats all` over the pod's loopback (the address mcrouter's readiness
+ * probe uses) and serves /metrics on a port that is not a hostPort; `-mcrouter.server_metrics` adds `stats servers`: per memcached server its replies and its
+ * soft/hard TKO state (flags of Go's `flag` package, Dev25/mcrouter_exporter main.go).
+ */
+export const mcrouterExporterArgs = (): string[] => [
+  `-mcrouter.address=127.0.0.1:${MCROUTER_PORT}`,
+  `-web.listen-address=:${MCROUTER_METRICS_PORT}`,
+  "-mcrouter.server_metrics",
 ];
 
 export const METRICS_PORT_NAME = "metrics";
@@ -36,4 +49,22 @@ export function scrapeObject(collector: Collector, selector: Record<string, stri
   return collector === "managed-prometheus"
     ? { apiVersion, kind: "PodMonitoring", spec: { selector: { matchLabels: selector }, endpoints: [endpoint] } }
     : { apiVersion, kind: "PodMonitor", spec: { selector: { matchLabels: selector }, podMetricsEndpoints: [endpoint] } };
+}
+
+/**
+ * An exporter sidecar, hardened like the container it watches (same ids, read-only root, no capabilities).
+ * Its probes check its own port only: an exporter reports `*_up 0` for a server it cannot reach rather than
+ * failing (ready: its landing page answers; alive: its port accepts).
+ */
+export function exporterContainer(image: string, args: string[], port: number, ids: SecurityIds) {
+  return {
+    name: "exporter",
+    image,
+    args,
+    ports: [{ name: METRICS_PORT_NAME, containerPort: port, protocol: "TCP" }],
+    resources: guaranteedResources(EXPORTER_RESOURCES),
+    securityContext: containerSecurityContext(ids),
+    readinessProbe: { httpGet: { path: "/", port: METRICS_PORT_NAME }, periodSeconds: 10 },
+    livenessProbe: { tcpSocket: { port: METRICS_PORT_NAME }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
+  };
 }

@@ -22,14 +22,22 @@ export const mcrouterResources = (c: McrouterConfig): ContainerResources =>
 export const SAMPLE_APP_RESOURCES: ContainerResources = { cpu: "50m", memoryMib: 32, ephemeralStorage: "64Mi" };
 
 /**
- * memcached_exporter: a Go process that answers one scrape at a time with memcached's `stats` (tens of ms
- * of CPU a scrape; about 15-20 MiB resident, measured by the real-memcached test).
+ * A metrics exporter sidecar (memcached_exporter, mcrouter_exporter): a Go process that answers one scrape
+ * at a time with its server's `stats` (tens of ms of CPU a scrape; memcached_exporter about 15-20 MiB
+ * resident, measured by the real-memcached test).
  */
-export const MEMCACHED_EXPORTER_RESOURCES: ContainerResources = { cpu: "50m", memoryMib: 32, ephemeralStorage: "16Mi" };
+export const EXPORTER_RESOURCES: ContainerResources = { cpu: "50m", memoryMib: 32, ephemeralStorage: "16Mi" };
 
-/** Every container of a memcached pod: memcached, and the exporter when metrics are on. */
+const withExporter = (main: ContainerResources, metrics: Pick<MetricsConfig, "enabled">): ContainerResources[] =>
+  [main, ...(metrics.enabled ? [EXPORTER_RESOURCES] : [])];
+
+/** Every container of a memcached pod: memcached, and its exporter when metrics are on. */
 export const memcachedPodContainers = (c: MemcachedConfig, metrics: Pick<MetricsConfig, "enabled">): ContainerResources[] =>
-  [memcachedResources(c), ...(metrics.enabled ? [MEMCACHED_EXPORTER_RESOURCES] : [])];
+  withExporter(memcachedResources(c), metrics);
+
+/** Every container of an mcrouter pod: mcrouter, and its exporter when metrics are on. */
+export const mcrouterPodContainers = (c: McrouterConfig, metrics: Pick<MetricsConfig, "enabled">): ContainerResources[] =>
+  withExporter(mcrouterResources(c), metrics);
 
 /** What a container asks the scheduler for (requests equal limits throughout the stack). */
 export const requests = (r: ContainerResources): Resources => ({ cpuMillis: cpuMillis(r.cpu), memoryMib: r.memoryMib });

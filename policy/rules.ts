@@ -1,7 +1,7 @@
 // The hardening rules (K1-K14 workloads, G1-G11 GKE, M1-M10 memcached/mcrouter) as plain functions over
 // resources, so tests can run them without a PolicyPack (whose constructor starts a gRPC server).
 // Sources: kube-linter, kube-score, Polaris, CIS GKE Benchmark, memcached docs (see README).
-import { CONNECTION_HEADROOM, MEMCACHED_PORT, METRICS_PORT } from "../lib/config";
+import { CONNECTION_HEADROOM, MCROUTER_METRICS_PORT, MEMCACHED_PORT, METRICS_PORT } from "../lib/config";
 import { memcachedMemoryLimitMib } from "../lib/sizing";
 
 export interface Resource {
@@ -170,7 +170,7 @@ export const RULES: Rule[] = [
     }),
   },
   {
-    id: "K12", description: "Default-deny NetworkPolicy in every namespace; memcached 11211 only from mcrouter, 9150 only from the metrics collector's namespace; mcrouter 5000 only from cache clients",
+    id: "K12", description: `Default-deny NetworkPolicy in every namespace; memcached 11211 only from mcrouter, mcrouter 5000 only from cache clients; the metrics ports (${METRICS_PORT}, ${MCROUTER_METRICS_PORT}) only from the metrics collector's namespace`,
     check: undefined,
     checkStack: (rs) => {
       const out: string[] = [];
@@ -180,27 +180,29 @@ export const RULES: Rule[] = [
           && ["Ingress", "Egress"].every((t) => p.props.spec?.policyTypes?.includes(t)) && !p.props.spec?.ingress?.length && !p.props.spec?.egress?.length);
         if (!denyAll) out.push(`namespace ${ns} has no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)`);
       }
-      for (const w of rs.filter((r) => r.type === T.statefulSet && appName(r) === MEMCACHED)) {
-        const ingress = policies.filter((p) => p.props.metadata?.namespace === w.props.metadata?.namespace
-          && matches(p.props.spec?.podSelector?.matchLabels, w.props.spec?.template?.metadata?.labels)).flatMap((p) => p.props.spec?.ingress ?? []);
-        // A rule for the metrics port alone is the scraper's; every other rule must be mcrouter's, on 11211 only.
-        const metricsOnly = (rule: any) => (rule.ports ?? []).length > 0 && rule.ports.every((p: any) => p.port === METRICS_PORT);
-        const cache = ingress.filter((rule: any) => !metricsOnly(rule));
-        const ok = cache.length > 0 && cache.every((rule: any) => (rule.from ?? []).length > 0
-          && rule.from.every((f: any) => f.podSelector?.matchLabels?.["app.kubernetes.io/name"] === MCROUTER && !f.ipBlock)
-          && (rule.ports ?? []).length > 0 && rule.ports.every((p: any) => p.port === MEMCACHED_PORT));
-        if (!ok) out.push(`${label(w)}: memcached must accept ${MEMCACHED_PORT}/TCP from mcrouter pods only`);
-        const scrapers = ingress.filter(metricsOnly).flatMap((rule: any) => rule.from ?? [{}]);
-        if (!scrapers.every((f: any) => f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] && !f.ipBlock)) {
-          out.push(`${label(w)}: the metrics port ${METRICS_PORT} must admit one named namespace (the collector's) only`);
+      // Per tier: a rule for its metrics port alone is the scraper's and must name one namespace; every other
+      // rule must admit the tier's clients only, on the tier's port only.
+      const tiers = [
+        { type: T.statefulSet, app: MEMCACHED, port: MEMCACHED_PORT, metricsPort: METRICS_PORT, isClient: (f: any) => f.podSelector?.matchLabels?.["app.kubernetes.io/name"] === MCROUTER,
+          problem: `memcached must accept ${MEMCACHED_PORT}/TCP from mcrouter pods only` },
+        { type: T.daemonSet, app: MCROUTER, port: MCROUTER_HOST_PORT, metricsPort: MCROUTER_METRICS_PORT, isClient: (f: any) => f.podSelector?.matchLabels?.["memcached-gke.dev/cache-client"] === "true",
+          problem: `mcrouter must accept ${MCROUTER_HOST_PORT}/TCP from pods labelled memcached-gke.dev/cache-client only` },
+      ];
+      for (const tier of tiers) {
+        for (const w of rs.filter((r) => r.type === tier.type && appName(r) === tier.app)) {
+          const ingress = policies.filter((p) => p.props.metadata?.namespace === w.props.metadata?.namespace
+            && matches(p.props.spec?.podSelector?.matchLabels, w.props.spec?.template?.metadata?.labels)).flatMap((p) => p.props.spec?.ingress ?? []);
+          const metricsOnly = (rule: any) => (rule.ports ?? []).length > 0 && rule.ports.every((p: any) => p.port === tier.metricsPort);
+          const serving = ingress.filter((rule: any) => !metricsOnly(rule));
+          const ok = serving.length > 0 && serving.every((rule: any) => (rule.from ?? []).length > 0
+            && rule.from.every((f: any) => tier.isClient(f) && !f.ipBlock)
+            && (rule.ports ?? []).length > 0 && rule.ports.every((p: any) => p.port === tier.port));
+          if (!ok) out.push(`${label(w)}: ${tier.problem}`);
+          const scrapers = ingress.filter(metricsOnly).flatMap((rule: any) => rule.from ?? [{}]);
+          if (!scrapers.every((f: any) => f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] && !f.ipBlock)) {
+            out.push(`${label(w)}: the metrics port ${tier.metricsPort} must admit one named namespace (the collector's) only`);
+          }
         }
-      }
-      for (const w of rs.filter((r) => r.type === T.daemonSet && appName(r) === MCROUTER)) {
-        const ingress = policies.filter((p) => p.props.metadata?.namespace === w.props.metadata?.namespace
-          && matches(p.props.spec?.podSelector?.matchLabels, w.props.spec?.template?.metadata?.labels)).flatMap((p) => p.props.spec?.ingress ?? []);
-        const ok = ingress.length > 0 && ingress.every((rule: any) => (rule.from ?? []).length > 0
-          && rule.from.every((f: any) => f.podSelector?.matchLabels?.["memcached-gke.dev/cache-client"] === "true" && !f.ipBlock));
-        if (!ok) out.push(`${label(w)}: mcrouter must accept connections from pods labelled memcached-gke.dev/cache-client only`);
       }
       return out;
     },

@@ -48,7 +48,7 @@ knp_patch="$realpods_src/kube-network-policies-xt-nfqueue.patch"
 inputs_sum="$(cat "$knp_patch" "$realpods_src/go/coredns/main.go" | sha256sum | cut -c1-8)"
 rbin="$(dirname "$bin")/../realpods_kube-${KUBERNETES_VERSION}_coredns-${COREDNS_VERSION}_knp-${KNP_VERSION}-${inputs_sum}/bin"
 # The project's own small Go programs (pause, the mcrouter stand-in): keyed by their source.
-src_sum="$(cd "$realpods_src/go" && cat pause/main.go mcrouter-standin/main.go | sha256sum | cut -c1-8)"
+src_sum="$(cd "$realpods_src/go" && cat pause/*.go mcrouter-standin/*.go | sha256sum | cut -c1-8)"
 obin="$rbin/own-$src_sum"
 xbin="$(dirname "$bin")/../memcached-exporter-${MEMCACHED_EXPORTER_VERSION}/bin"
 pbin="$(dirname "$bin")/../promtool-${PROMETHEUS_VERSION}/bin"

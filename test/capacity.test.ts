@@ -129,8 +129,8 @@ describe("capacity problems (validation messages)", () => {
   it("refuses the prod stack as first committed (n2-highmem-2, 1 CPU each), naming keys, numbers and what fits", () => {
     const raw = rawStackConfig("prod", { "memcached-gke:cluster": { ...rawStackConfig("prod").cluster as object, machineType: "n2-highmem-2" } });
     expect(() => parseStackConfig(raw)).toThrow(
-      "capacity: memcached.cpu 1 + the metrics exporter 50m + mcrouter.cpu 1 + sampleApp 3 x 50m + GKE's own pods 731m = 2931m CPU on the fullest " +
-      "n2-highmem-2 node, which has 1930m allocatable (1199m left after GKE's own pods): lower memcached.cpu or mcrouter.cpu by 1001m in all, " +
+      "capacity: memcached.cpu 1 + its metrics exporter 50m + mcrouter.cpu 1 + its metrics exporter 50m + sampleApp 3 x 50m + GKE's own pods 731m = 2981m CPU on the fullest " +
+      "n2-highmem-2 node, which has 1930m allocatable (1199m left after GKE's own pods): lower memcached.cpu or mcrouter.cpu by 1051m in all, " +
       "or use cluster.machineType n2-highmem-4");
   });
 
@@ -147,16 +147,16 @@ describe("capacity problems (validation messages)", () => {
     const dev = rawStackConfig("dev");
     // -m 6000 needs a 6324Mi limit (8 + 5 % + 1024 x 16 KiB of overhead): more than an e2-standard-2 offers.
     expect(() => parseStackConfig({ ...dev, memcached: { ...dev.memcached as object, memoryMb: 6000 } })).toThrow(
-      "capacity: memcached (memoryMb 6000 + overhead) 6324Mi + the metrics exporter 32Mi + mcrouter.memoryMb 256Mi + sampleApp 3 x 32Mi + GKE's own " +
-      "pods 1087Mi = 7795Mi memory on the fullest e2-standard-2 node, which has 6248Mi allocatable (5161Mi left after GKE's own pods): lower " +
-      "memcached.memoryMb or mcrouter.memoryMb by 1547Mi in all, or use cluster.machineType e2-standard-4");
+      "capacity: memcached (memoryMb 6000 + overhead) 6324Mi + its metrics exporter 32Mi + mcrouter.memoryMb 256Mi + its metrics exporter 32Mi + sampleApp 3 x 32Mi + GKE's own " +
+      "pods 1087Mi = 7827Mi memory on the fullest e2-standard-2 node, which has 6248Mi allocatable (5161Mi left after GKE's own pods): lower " +
+      "memcached.memoryMb or mcrouter.memoryMb by 1579Mi in all, or use cluster.machineType e2-standard-4");
   });
 
   it("checks an existing cluster against the allocatable it declares", () => {
     const raw = rawStackConfig("local", { "memcached-gke:existingCluster": { nodeCount: 3, nodeAllocatable: { cpu: "300m", memory: "2Gi" } } });
     expect(() => parseStackConfig(raw)).toThrow(
-      "capacity: memcached.cpu 100m + the metrics exporter 50m + mcrouter.cpu 100m + sampleApp 3 x 50m = 400m CPU on the fullest node " +
-      "(existingCluster.nodeAllocatable 300m CPU, 2Gi), which has 300m allocatable: lower memcached.cpu or mcrouter.cpu by 100m in all");
+      "capacity: memcached.cpu 100m + its metrics exporter 50m + mcrouter.cpu 100m + its metrics exporter 50m + sampleApp 3 x 50m = 450m CPU on the fullest node " +
+      "(existingCluster.nodeAllocatable 300m CPU, 2Gi), which has 300m allocatable: lower memcached.cpu or mcrouter.cpu by 150m in all");
   });
 
   it("says nothing of an existing cluster whose nodes it does not know", () => {

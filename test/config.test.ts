@@ -45,7 +45,7 @@ const EXPECTED: Record<string, string[]> = {
     "metrics.prometheusOperator: true is for target existing; on GKE the stack enables Managed Service for Prometheus and creates PodMonitoring objects: remove it",
   ],
   "a PodMonitor without the exporter": [
-    "metrics.prometheusOperator: true needs metrics.enabled (there is nothing to scrape without the exporter): remove one of them",
+    "metrics.prometheusOperator: true needs metrics.enabled (there is nothing to scrape without the exporters): remove one of them",
   ],
   "a collector namespace that is not a name": [
     "metrics.collectorNamespace: \"GMP System\" is not a valid namespace name (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)",

@@ -60,9 +60,13 @@ const BAD: Array<[rule: string, what: string, mutate: Mutation, message: RegExp]
   ["K12", "the metrics policy opening memcached's port too", (rs) => {
     find(rs, T.networkPolicy, "allow-metrics-scrape").props.spec.ingress[0].ports.push({ protocol: "TCP", port: 11211 });
   }, /memcached must accept 11211\/TCP from mcrouter pods only/],
+  ["K12", "mcrouter's metrics port open to every namespace", (rs) => {
+    rs.filter((r) => r.type === T.networkPolicy && r.props.metadata.name === "allow-metrics-scrape" && r.props.metadata.namespace === "mcrouter")
+      .forEach((p) => { p.props.spec.ingress[0].from = [{ namespaceSelector: {} }]; });
+  }, /the metrics port 9442 must admit one named namespace \(the collector's\) only/],
   ["K12", "mcrouter open to any pod", (rs) => {
     find(rs, T.networkPolicy, "allow-cache-clients").props.spec.ingress[0].from = [{ namespaceSelector: {}, podSelector: {} }];
-  }, /mcrouter must accept connections from pods labelled memcached-gke.dev\/cache-client only/],
+  }, /mcrouter must accept 5000\/TCP from pods labelled memcached-gke.dev\/cache-client only/],
   ["K13", "a LoadBalancer Service", (rs) => { find(rs, T.service, "mcrouter").props.spec.type = "LoadBalancer"; }, /is a LoadBalancer Service/],
   ["K13", "a headless Service that selects nothing", (rs) => {
     find(rs, T.service, "memcached").props.spec.selector = { "app.kubernetes.io/name": "other" };

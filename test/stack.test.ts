@@ -103,7 +103,7 @@ describe("dev stack (GKE)", async () => {
 
   it("sends every Kubernetes object through that provider", () => {
     const k8sObjects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
-    expect(k8sObjects.length).toBe(25);
+    expect(k8sObjects.length).toBe(28);
     for (const r of k8sObjects) expect(r.provider, r.name).toMatch(/pulumi:providers:kubernetes::gke-k8s::gke-k8s-id$/);
   });
 

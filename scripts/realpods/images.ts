@@ -11,6 +11,8 @@ export const PAUSE_IMAGE = "localhost/realpods/pause:e2e";
 export const COREDNS_IMAGE = "localhost/realpods/coredns:e2e";
 /** Not mcrouter: see scripts/realpods/go/mcrouter-standin. The real-pods stack sets mcrouter.image to it. */
 export const MCROUTER_STANDIN_IMAGE = "localhost/realpods/mcrouter-standin:e2e";
+/** Not mcrouter_exporter: the same program run as /mcrouter_exporter. The real-pods stack sets metrics.mcrouterExporterImage to it. */
+export const MCROUTER_EXPORTER_STANDIN_IMAGE = "localhost/realpods/mcrouter-exporter-standin:e2e";
 
 interface ImageSpec {
   tag: string;
@@ -104,6 +106,12 @@ export function imageSpecs(bins: { pause: string; coredns: string; standin: stri
         addUsers(root, [["nobody", 65534]]);
       },
       config: { Entrypoint: ["mcrouter"] },
+    },
+    {
+      tag: MCROUTER_EXPORTER_STANDIN_IMAGE,
+      standsInFor: `${DEFAULTS.metrics.mcrouterExporterImage}, which cannot be had here: NOT mcrouter_exporter, the stand-in run as /mcrouter_exporter (the image's ENTRYPOINT), serving mcrouter_up and the TKO gauges under the exporter's names`,
+      build: (root) => { place(root, bins.standin, "/mcrouter_exporter"); addUsers(root, [["nobody", 65534]]); },
+      config: { Entrypoint: ["/mcrouter_exporter"] },
     },
   ];
 }

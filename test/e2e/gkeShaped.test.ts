@@ -69,5 +69,5 @@ gkeShapedSuite("prod", committedPool("prod"), {
   what: "mcrouter.cpu 3",
   overrides: { mcrouter: { cpu: "3" } },
   // The figures are the model's (table-tested in test/capacity.test.ts); here the CLI must show its message.
-  message: /capacity: memcached\.cpu 1 \+ the metrics exporter 50m \+ mcrouter\.cpu 3 \+ sampleApp 3 x 50m = \d+m CPU on the fullest node \(existingCluster\.nodeAllocatable \d+m CPU, \d+Mi\), which has \d+m allocatable: lower memcached\.cpu or mcrouter\.cpu by \d+m in all/,
+  message: /capacity: memcached\.cpu 1 \+ its metrics exporter 50m \+ mcrouter\.cpu 3 \+ its metrics exporter 50m \+ sampleApp 3 x 50m = \d+m CPU on the fullest node \(existingCluster\.nodeAllocatable \d+m CPU, \d+Mi\), which has \d+m allocatable: lower memcached\.cpu or mcrouter\.cpu by \d+m in all/,
 });

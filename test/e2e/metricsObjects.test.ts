@@ -32,7 +32,7 @@ describe("metrics objects on a real API server", () => {
     });
   });
 
-  it("pulumi up with metrics.prometheusOperator creates the PodMonitor and PrometheusRule, accepted as declared", async () => {
+  it("pulumi up with metrics.prometheusOperator creates each tier's PodMonitor and PrometheusRule, accepted as declared", async () => {
     const committed = committedStackConfig("local");
     cli = await initStack(stateDir(), cp(), "metrics", {
       ...committed,
@@ -41,20 +41,23 @@ describe("metrics objects on a real API server", () => {
     });
     await timed("pulumi up (metrics objects)", () => cli(["up", "--yes", "--skip-preview"]));
     const expected = await runProgram("local", { [`${PROJECT}:metrics`]: { prometheusOperator: true, collectorNamespace: "monitoring" } });
-    for (const [type, resource] of [["kubernetes:monitoring.coreos.com/v1:PodMonitor", "podmonitor"], ["kubernetes:monitoring.coreos.com/v1:PrometheusRule", "prometheusrule"]]) {
-      const live = await kubectlJson(cp().kubeconfig, ["get", resource, "-n", "memcached", "memcached"]);
-      expect(live.spec, resource).toEqual(expected.one(type).inputs.spec);
+    for (const tier of ["memcached", "mcrouter"]) {
+      for (const [type, resource, name] of [["kubernetes:monitoring.coreos.com/v1:PodMonitor", "podmonitor", `${tier}-scrape`], ["kubernetes:monitoring.coreos.com/v1:PrometheusRule", "prometheusrule", `${tier}-alerts`]]) {
+        const live = await kubectlJson(cp().kubeconfig, ["get", resource, "-n", tier, tier]);
+        expect(live.spec, `${tier} ${resource}`).toEqual(expected.one(type, name).inputs.spec);
+      }
     }
   });
 
   it("the GKE stacks' PodMonitoring and Rules pass their CRDs' validation (server-side dry run); a bad one does not", async () => {
     const dev = await runProgram("dev");
-    for (const type of ["kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "kubernetes:monitoring.googleapis.com/v1:Rules"]) {
-      const { apiVersion, kind, metadata, spec } = dev.one(type).inputs;
+    const objects = ["kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "kubernetes:monitoring.googleapis.com/v1:Rules"].flatMap((type) => dev.byType(type));
+    expect(objects.map((r) => r.name).sort()).toEqual(["mcrouter-alerts", "mcrouter-scrape", "memcached-alerts", "memcached-scrape"]);
+    for (const { inputs: { apiVersion, kind, metadata, spec } } of objects) {
       const out = await kubectl(cp().kubeconfig, ["apply", "--dry-run=server", "-f", "-"], JSON.stringify({ apiVersion, kind, metadata, spec }));
-      expect(out.trim()).toBe(`${kind.toLowerCase()}.monitoring.googleapis.com/memcached created (server dry run)`);
+      expect(out.trim()).toBe(`${kind.toLowerCase()}.monitoring.googleapis.com/${metadata.name} created (server dry run)`);
     }
-    const { apiVersion, kind, metadata, spec } = dev.one("kubernetes:monitoring.googleapis.com/v1:PodMonitoring").inputs;
+    const { apiVersion, kind, metadata, spec } = dev.one("kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "memcached-scrape").inputs;
     const bad = { apiVersion, kind, metadata, spec: { ...spec, endpoints: [{ port: "metrics", interval: "30 seconds" }] } };
     const refused = await kubectl(cp().kubeconfig, ["apply", "--dry-run=server", "-f", "-"], JSON.stringify(bad)).then(() => "", (e: Error) => e.message);
     expect(refused).toContain("spec.endpoints[0].interval");

@@ -1,4 +1,4 @@
-// The alert rules the dev stack deploys (its Rules object, taken from the program), checked and unit-tested
+// The alert rules the dev stack deploys (its Rules objects, taken from the program), checked and unit-tested
 // by promtool built from the Prometheus module: every alert fires on series that should fire it, with the
 // labels and rendered annotations a receiver gets, and stays silent on series that should not.
 import { execFile } from "node:child_process";
@@ -19,6 +19,9 @@ const promtool = (args: string[]) => new Promise<{ code: number; output: string 
 });
 
 const pod = (instance: string) => ({ instance, namespace: "memcached", job: "memcached" });
+const proxy = (instance: string) => ({ instance, namespace: "mcrouter", job: "mcrouter" });
+/** A memcached server as mcrouter's `stats servers` names it (host:port:protocol:security:compression-timeout). */
+const server = (ordinal: number) => `memcached-${ordinal}.memcached.memcached.svc.cluster.local.:11211:ascii:plain:notcompressed-1000`;
 const labels = (l: Record<string, string>) => `{${Object.entries(l).map(([k, v]) => `${k}="${v}"`).join(",")}}`;
 const series = (name: string, l: Record<string, string>, values: string) => ({ series: `${name}${labels(l)}`, values });
 
@@ -67,6 +70,46 @@ const CASES = [
     exp: [{ exp_labels: { severity: "warning", ...pod("memcached-0") }, exp_annotations: {
       summary: "memcached connections above 80 % of -c",
       description: "memcached-0: 87.89% of memcached.maxConnections in use; at 100 % new connections are refused." } }],
+  },
+  {
+    alertname: "McrouterDown", eval_time: "3m",
+    input: [series("mcrouter_up", proxy("mcrouter-a"), "1 0 0 0 0"), series("mcrouter_up", proxy("mcrouter-b"), "1x5")],
+    exp: [{ exp_labels: { severity: "critical", ...proxy("mcrouter-a") }, exp_annotations: {
+      summary: "mcrouter does not answer its exporter",
+      description: "mcrouter-a: mcrouter_up has been 0 for 1 minute; the apps on this node cannot reach the cache." } }],
+  },
+  {
+    alertname: "McrouterTargetDown", eval_time: "3m",
+    input: [series("up", proxy("mcrouter-a"), "0x5"), series("up", proxy("mcrouter-b"), "1x5")],
+    exp: [{ exp_labels: { severity: "critical", ...proxy("mcrouter-a") }, exp_annotations: {
+      summary: "an mcrouter pod cannot be scraped",
+      description: "mcrouter-a: the collector has not reached the exporter for 2 minutes (pod gone, not ready, or a NetworkPolicy)." } }],
+  },
+  {
+    // memcached-1 hard TKO for 4 minutes; memcached-2 soft TKO only; memcached-0 hard TKO for a single scrape.
+    alertname: "McrouterServerHardTko", eval_time: "5m",
+    input: [
+      series("mcrouter_server_memcached_hard_tko", { ...proxy("mcrouter-a"), server: server(0) }, "0 0 0 1 0 0"),
+      series("mcrouter_server_memcached_hard_tko", { ...proxy("mcrouter-a"), server: server(1) }, "0 1 1 1 1 1"),
+      series("mcrouter_server_memcached_hard_tko", { ...proxy("mcrouter-a"), server: server(2) }, "0x5"),
+      series("mcrouter_server_memcached_soft_tko", { ...proxy("mcrouter-a"), server: server(2) }, "0 1 1 1 1 1"),
+    ],
+    exp: [{ exp_labels: { severity: "critical", ...proxy("mcrouter-a"), server: server(1) }, exp_annotations: {
+      summary: "mcrouter marks a memcached server hard TKO",
+      description: `mcrouter-a: ${server(1)} has been hard TKO for 1 minute (connections fail): its share of the keys misses.` } }],
+  },
+  {
+    // mcrouter-a tried a new config after its last success (unix times); mcrouter-b's last attempt succeeded.
+    alertname: "McrouterConfigReloadFailed", eval_time: "3m",
+    input: [
+      series("mcrouter_config_last_attempt", proxy("mcrouter-a"), "1700000000 1700000300x4"),
+      series("mcrouter_config_last_success", proxy("mcrouter-a"), "1700000000x5"),
+      series("mcrouter_config_last_attempt", proxy("mcrouter-b"), "1700000000 1700000300x4"),
+      series("mcrouter_config_last_success", proxy("mcrouter-b"), "1700000000 1700000300x4"),
+    ],
+    exp: [{ exp_labels: { severity: "warning", ...proxy("mcrouter-a") }, exp_annotations: {
+      summary: "mcrouter could not load its new config",
+      description: "mcrouter-a: the last config reload failed; mcrouter still routes with its previous pool (see the mcrouter-config ConfigMap and the pod's log)." } }],
   },
 ];
 

@@ -6,14 +6,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULTS } from "../../lib/config";
+import { DEFAULTS, MCROUTER_METRICS_PORT, METRICS_PORT } from "../../lib/config";
 import { CACHE_CLIENT_LABEL } from "../../lib/labels";
 import { MEMCACHED_READINESS_COMMAND } from "../../lib/memcachedArgs";
 import { DATA_PATH_CHECK_SCRIPT } from "../../lib/dataPathCheck";
 import { kubectl, kubectlJson, log, waitFor } from "../../scripts/e2e/controlPlane";
 import { Cli, PROJECT } from "../../scripts/e2e/pulumiStack";
 import { initStack, leftovers, pods, ready } from "../../scripts/e2e/stacks";
-import { MCROUTER_STANDIN_IMAGE } from "../../scripts/realpods/images";
+import { MCROUTER_EXPORTER_STANDIN_IMAGE, MCROUTER_STANDIN_IMAGE } from "../../scripts/realpods/images";
 import { NODE_IP, NODE_NAME, RealNode, startRealNode, stopRealNode } from "../../scripts/realpods/node";
 import { committedStackConfig } from "../support/program";
 import { timed } from "../e2e/setup";
@@ -70,6 +70,7 @@ describe("the local stack on a real node", () => {
       ...committed,
       [`${PROJECT}:existingCluster`]: { ...committed[`${PROJECT}:existingCluster`], kubeconfig: node.kubeconfig, context: "kwok", nodeCount: 1 },
       [`${PROJECT}:mcrouter`]: { ...committed[`${PROJECT}:mcrouter`], image: MCROUTER_STANDIN_IMAGE },
+      [`${PROJECT}:metrics`]: { ...committed[`${PROJECT}:metrics`], mcrouterExporterImage: MCROUTER_EXPORTER_STANDIN_IMAGE },
     });
     await timed("pulumi up onto the real node", () => cli(["up", "--yes", "--skip-preview"], 600_000));
     const memcached = await memcachedPods();
@@ -156,8 +157,16 @@ describe("the local stack on a real node", () => {
     // nothing else.
     await kubectl(kc(), ["create", "namespace", DEFAULTS.metrics.collectorNamespace]);
     const collector = await probePod("collector", DEFAULTS.metrics.collectorNamespace, {});
-    const scrape = (ns: string, pod: string) => exec(ns, pod, ["sh", "-c", `timeout 5 wget -qO- http://${target}:9150/metrics | grep '^memcached_up '; true`]).then((s) => s.trim());
-    expect([await scrape(DEFAULTS.metrics.collectorNamespace, collector), await scrape("default", stranger)]).toEqual(["memcached_up 1", ""]);
+    const scrape = (ns: string, pod: string, where: string, metric: string) =>
+      exec(ns, pod, ["sh", "-c", `timeout 5 wget -qO- http://${where}/metrics | grep '^${metric} '; true`]).then((s) => s.trim());
+    expect([await scrape(DEFAULTS.metrics.collectorNamespace, collector, `${target}:${METRICS_PORT}`, "memcached_up"),
+      await scrape("default", stranger, `${target}:${METRICS_PORT}`, "memcached_up")]).toEqual(["memcached_up 1", ""]);
+    // mcrouter's exporter (the stand-in) answers the collector on the pod's IP, and not on the node's: its
+    // port is no hostPort.
+    const proxyIp = (await pods(kc(), "mcrouter", "mcrouter"))[0].status.podIP;
+    expect([await scrape(DEFAULTS.metrics.collectorNamespace, collector, `${proxyIp}:${MCROUTER_METRICS_PORT}`, "mcrouter_up"),
+      await scrape("default", stranger, `${proxyIp}:${MCROUTER_METRICS_PORT}`, "mcrouter_up"),
+      await scrape(DEFAULTS.metrics.collectorNamespace, collector, `${NODE_IP}:${MCROUTER_METRICS_PORT}`, "mcrouter_up")]).toEqual(["mcrouter_up 1", "", ""]);
     expect(await askVersion(DEFAULTS.metrics.collectorNamespace, collector, target, 11211)).toBe("");
     // memcached itself has no egress at all (default-deny), not even to its peers.
     expect(await askVersion("memcached", memcached0.metadata.name, (await memcachedPods())[1].status.podIP, 11211)).toBe("");

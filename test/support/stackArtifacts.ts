@@ -16,7 +16,8 @@ export interface StackArtifacts {
   /** The memcached pod's exporter sidecar's args. */
   exporterArgs: string[];
   /** The alert rule groups of the stack's Rules object (GKE stacks). */
-  alertGroups: unknown[] | undefined;
+  /** Every Rules object's groups (one a tier). */
+  alertGroups: unknown[];
   endpoints: string[];
 }
 
@@ -46,7 +47,7 @@ async function load(stack: string): Promise<StackArtifacts> {
     memcachedReadinessScript: memcached.readinessProbe.exec.command[2],
     mcrouterReadinessCommand: mcrouter.readinessProbe.exec.command,
     exporterArgs: exporter.args,
-    alertGroups: run.byType("kubernetes:monitoring.googleapis.com/v1:Rules")[0]?.inputs.spec.groups,
+    alertGroups: run.byType("kubernetes:monitoring.googleapis.com/v1:Rules").flatMap((r) => r.inputs.spec.groups),
     endpoints: run.outputs.memcachedEndpoints as string[],
   };
 }

@@ -5,6 +5,12 @@
 // `get __mcrouter__.version` itself, and forwards every other memcached ASCII request to one pool server,
 // chosen by FNV-1a of the key modulo the pool size (not mcrouter's ch3). So the path app -> node:5000 ->
 // proxy pod -> memcached pod by its DNS name is real; mcrouter's own routing is proven by its config tests.
+// It answers `stats all` and `stats servers` with a few of mcrouter's own stat names and line shapes
+// (mcrouter stats.cpp; the server id as host:port:protocol:security:compression-timeout).
+//
+// Run as /mcrouter_exporter (the real exporter image's ENTRYPOINT), it stands in for Dev25/mcrouter_exporter,
+// which cannot be had here either: it takes that exporter's flags and serves mcrouter_up and the TKO gauges
+// from those two commands, nothing more (exporter.go).
 package main
 
 import (
@@ -17,6 +23,7 @@ import (
 	"log"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +42,10 @@ type routingConfig struct {
 }
 
 func main() {
+	if filepath.Base(os.Args[0]) == "mcrouter_exporter" {
+		runExporter()
+		return
+	}
 	port, configFile := "5000", ""
 	for _, a := range os.Args[1:] {
 		switch {
@@ -115,6 +126,8 @@ func serve(client net.Conn, configFile string) {
 			return
 		case cmd == "version":
 			reply = []byte("VERSION " + versionValue + "\r\n")
+		case cmd == "stats":
+			reply = stats(fields[1:], servers)
 		case (cmd == "get" || cmd == "gets") && len(fields) > 1:
 			reply, err = getMany(cmd, fields[1:], servers, backends)
 		case len(fields) > 1:
@@ -135,6 +148,27 @@ func serve(client net.Conn, configFile string) {
 			return
 		}
 	}
+}
+
+var startTime = time.Now().Unix()
+
+// stats answers `stats [all]` and `stats servers` in mcrouter's shapes; the config was loaded once, at start.
+func stats(args []string, servers []string) []byte {
+	var out strings.Builder
+	if len(args) > 0 && args[0] == "servers" {
+		for _, s := range servers {
+			fmt.Fprintf(&out, "STAT %s:ascii:plain:notcompressed-1000 avg_latency_us:0 pending_reqs:0 inflight_reqs:0 up:1\r\n", s)
+		}
+	} else {
+		for _, kv := range [][2]string{{"version", versionValue}, {"commandargs", strings.Join(os.Args[1:], " ")},
+			{"start_time", strconv.FormatInt(startTime, 10)}, {"num_servers", strconv.Itoa(len(servers))},
+			{"config_last_attempt", strconv.FormatInt(startTime, 10)}, {"config_last_success", strconv.FormatInt(startTime, 10)},
+			{"config_failures", "0"}} {
+			fmt.Fprintf(&out, "STAT %s %s\r\n", kv[0], kv[1])
+		}
+	}
+	out.WriteString("END\r\n")
+	return []byte(out.String())
 }
 
 func isStorage(cmd string) bool {
