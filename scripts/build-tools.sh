@@ -93,15 +93,28 @@ MOD
 build_language_host() {
   # Kept in its own directory: on PATH for `pulumi up`/`preview`/`destroy` of a project, off PATH where
   # the engine must use its fallback runner for a policy pack.
-  [ -x "$bin/nodejs-host/pulumi-language-nodejs" ] && return
-  log "pulumi-language-nodejs (sdk v$LANGUAGE_HOST_SDK_VERSION)"
-  local d="$work/langhost"; new_module "$d" tools/langhost
-  printf 'require github.com/pulumi/pulumi/sdk/v3 v%s\nreplace golang.org/x/text => golang.org/x/text v0.3.6\n' "$LANGUAGE_HOST_SDK_VERSION" >> "$d/go.mod"
-  printf 'package tools\nimport _ "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"\n' > "$d/tools.go"
-  mkdir -p "$bin/nodejs-host"
-  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
-   go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGUAGE_HOST_SDK_VERSION" \
-     -o "$bin/nodejs-host/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
+  local dir="$bin/nodejs-host" host="$bin/nodejs-host/pulumi-language-nodejs-v$LANGUAGE_HOST_SDK_VERSION"
+  mkdir -p "$dir"
+  # Caches from before the wrapper below hold the host itself under the wrapper's name.
+  if [ ! -x "$host" ] && head -c 4 "$dir/pulumi-language-nodejs" 2>/dev/null | grep -q ELF; then mv "$dir/pulumi-language-nodejs" "$host"; fi
+  if [ ! -x "$host" ]; then
+    log "pulumi-language-nodejs (sdk v$LANGUAGE_HOST_SDK_VERSION)"
+    local d="$work/langhost"; new_module "$d" tools/langhost
+    printf 'require github.com/pulumi/pulumi/sdk/v3 v%s\nreplace golang.org/x/text => golang.org/x/text v0.3.6\n' "$LANGUAGE_HOST_SDK_VERSION" >> "$d/go.mod"
+    printf 'package tools\nimport _ "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"\n' > "$d/tools.go"
+    (cd "$d" && go mod tidy >/dev/null 2>&1 || true
+     go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGUAGE_HOST_SDK_VERSION" \
+       -o "$host" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
+  fi
+  # The CLI hands a project's runtime options (Pulumi.yaml runtime.options) to its language host over RPC;
+  # this older host reads them only as flags, and would run every program through ts-node. The wrapper
+  # passes the `typescript` option as the flag, so `typescript: false` is honoured as by the CLI's own host.
+  cat > "$dir/pulumi-language-nodejs" <<WRAPPER
+#!/bin/sh
+typescript=\$(sed -n 's/^ *typescript: *\\(true\\|false\\) *\$/\\1/p' Pulumi.yaml 2>/dev/null | head -n 1)
+exec "$host" \${typescript:+-typescript=\$typescript} "\$@"
+WRAPPER
+  chmod +x "$dir/pulumi-language-nodejs"
 }
 
 build_k8s_provider() {
