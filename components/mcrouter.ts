@@ -7,7 +7,7 @@ import {
   MCROUTER_CONFIG_DIR, MCROUTER_CONFIG_FILE, MCROUTER_VAR_DIR, mcrouterArgs, mcrouterReadinessCommand,
 } from "../lib/mcrouterArgs";
 import { mcrouterConfigJson, MemcachedPool } from "../lib/mcrouterConfig";
-import { exporterContainer, mcrouterExporterArgs, metricsCollector } from "../lib/metrics";
+import { exporterContainer, mcrouterExporterArgs } from "../lib/metrics";
 import { containerSecurityContext, guaranteedResources, podBase } from "../lib/podSpec";
 import { mcrouterResources } from "../lib/workloadResources";
 import { TierNamespace } from "./tierNamespace";
@@ -136,15 +136,9 @@ export class Mcrouter extends pulumi.ComponentResource {
       },
     }, childOpts);
 
-    if (m.enabled) {
-      tier.exposeMetrics(this, name, {
-        port: MCROUTER_METRICS_PORT,
-        collectorNamespace: m.collectorNamespace,
-        collector: metricsCollector(args.target, m),
-        objectName: MCROUTER_COMPONENT,
-        alerts: (job) => mcrouterAlertGroups(job),
-      });
-    }
+    tier.exposeMetrics(this, name, {
+      metrics: m, target: args.target, port: MCROUTER_METRICS_PORT, objectName: MCROUTER_COMPONENT, alerts: mcrouterAlertGroups,
+    });
 
     this.namespace = c.namespace;
     this.port = MCROUTER_PORT;

@@ -5,7 +5,7 @@ import { memcachedArgs, MEMCACHED_READINESS_COMMAND } from "../lib/memcachedArgs
 import { memcachedEndpoints, MemcachedPool } from "../lib/mcrouterConfig";
 import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/podSpec";
 import { memcachedAlertGroups } from "../lib/alerts";
-import { exporterContainer, memcachedExporterArgs, metricsCollector } from "../lib/metrics";
+import { exporterContainer, memcachedExporterArgs } from "../lib/metrics";
 import { memcachedResources } from "../lib/workloadResources";
 import { TierNamespace } from "./tierNamespace";
 
@@ -120,15 +120,9 @@ export class Memcached extends pulumi.ComponentResource {
       namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.clients.namespace } },
       podSelector: { matchLabels: args.clients.podLabels },
     }, MEMCACHED_PORT);
-    if (m.enabled) {
-      tier.exposeMetrics(this, name, {
-        port: METRICS_PORT,
-        collectorNamespace: m.collectorNamespace,
-        collector: metricsCollector(args.target, m),
-        objectName: MEMCACHED_COMPONENT,
-        alerts: (job) => memcachedAlertGroups(m, job),
-      });
-    }
+    tier.exposeMetrics(this, name, {
+      metrics: m, target: args.target, port: METRICS_PORT, objectName: MEMCACHED_COMPONENT, alerts: (job) => memcachedAlertGroups(m, job),
+    });
 
     this.podLabels = selector;
     this.namespace = c.namespace;

@@ -2,14 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RuleGroup, ruleObject, scrapeJob } from "../lib/alerts";
 import { OWNERSHIP_ANNOTATIONS, PodSecurityLevel, podSecurityLabels, selectorLabels, standardLabels } from "../lib/labels";
-import { Collector, scrapeObject } from "../lib/metrics";
+import { MetricsConfig, Target } from "../lib/config";
+import { metricsCollector, scrapeObject } from "../lib/metrics";
 
 export interface TierMetrics {
+  metrics: MetricsConfig;
+  /** Decides the collector (metricsCollector): without one the port is open to the collector's namespace, nothing more. */
+  target: Target;
   /** The exporter's port: the only one the collector is admitted to. */
   port: number;
-  collectorNamespace: string;
-  /** Who scrapes and evaluates the alerts; none: the port is open to the collector's namespace, nothing more. */
-  collector: Collector | undefined;
   /** Name of the scrape and rule objects. */
   objectName: string;
   /** The tier's alerts, given the scrape job the collector names its series by. */
@@ -107,19 +108,21 @@ export class TierNamespace extends pulumi.ComponentResource {
   }
 
   /**
-   * What has the tier's exporter sidecars scraped and alerted on, as children of `parent` named `name`-…: the
-   * NetworkPolicy that admits the collector's namespace to the metrics port alone (GKE Managed Prometheus's
-   * collectors run in gmp-system; see README "Metrics"), and where a collector is known its scrape object and
-   * its rule object.
+   * With metrics enabled, what has the tier's exporter sidecars scraped and alerted on, as children of
+   * `parent` named `name`-…: the NetworkPolicy that admits the collector's namespace to the metrics port alone
+   * (GKE Managed Prometheus's collectors run in gmp-system; see README "Metrics"), and where a collector is
+   * known its scrape object and its rule object.
    */
-  exposeMetrics(parent: pulumi.Resource, name: string, m: TierMetrics): void {
+  exposeMetrics(parent: pulumi.Resource, name: string, t: TierMetrics): void {
+    if (!t.metrics.enabled) return;
     this.allowIngress(parent, `${name}-metrics-scrape`, "allow-metrics-scrape",
-      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": m.collectorNamespace } } }, m.port);
-    if (!m.collector) return;
-    const metadata = this.metadata(m.objectName);
-    new k8s.apiextensions.CustomResource(`${name}-scrape`, { ...scrapeObject(m.collector, this.selector), metadata }, this.inNamespace(parent));
-    const alerts = m.alerts(scrapeJob(m.collector, this.namespace, m.objectName));
-    new k8s.apiextensions.CustomResource(`${name}-alerts`, { ...ruleObject(m.collector, alerts), metadata }, this.inNamespace(parent));
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": t.metrics.collectorNamespace } } }, t.port);
+    const collector = metricsCollector(t.target, t.metrics);
+    if (!collector) return;
+    const metadata = this.metadata(t.objectName);
+    new k8s.apiextensions.CustomResource(`${name}-scrape`, { ...scrapeObject(collector, this.selector), metadata }, this.inNamespace(parent));
+    const alerts = t.alerts(scrapeJob(collector, this.namespace, t.objectName));
+    new k8s.apiextensions.CustomResource(`${name}-alerts`, { ...ruleObject(collector, alerts), metadata }, this.inNamespace(parent));
   }
 
   /** Metadata of an object of the tier: its name, the tier's namespace, labels and annotations. */
