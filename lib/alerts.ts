@@ -108,7 +108,7 @@ export function mcrouterAlertGroups(job: string): RuleGroup[] {
       },
       targetDown("McrouterTargetDown", job, "an mcrouter pod"),
       {
-        // mcrouter marks a server hard TKO when connecting to it fails (refused, reset), soft TKO after
+        // mcrouter (TkoTracker) marks a server hard TKO on a connect failure at once, soft TKO after
         // --timeouts-until-tko timeouts in a row; it sends that server's keys nowhere until a probe succeeds.
         alert: "McrouterServerHardTko",
         expr: "mcrouter_server_memcached_hard_tko == 1",
