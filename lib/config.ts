@@ -36,8 +36,10 @@ const MCROUTER_IMAGE = "docker-registry.wikimedia.org/mcrouter:2023.07.17.00-1-2
 const MEMCACHED_EXPORTER_IMAGE = "quay.io/prometheus/memcached-exporter:v0.16.0";
 /**
  * mcrouter's Prometheus exporter: Dev25/mcrouter_exporter 0.5.0 (2025-02-18, its CHANGELOG; the exporter
- * Wikimedia runs beside its mcrouters). Since 0.4.0 published as ghcr.io/dev25/mcrouter_exporter, tags without
- * a "v" (its release workflow); distroless base, ENTRYPOINT /mcrouter_exporter. See README, "Metrics".
+ * Wikimedia runs beside its mcrouters). Since 0.4.0 published as ghcr.io/dev25/mcrouter_exporter, tagged as its
+ * release tags are named (0.x.y, no "v", per its release workflow); distroless base, ENTRYPOINT
+ * /mcrouter_exporter. No registry is reachable here, so the tag is read from the project, not pulled: check it
+ * (e.g. `crane digest`) and pin the digest in metrics.mcrouterExporterImage. See README, "Metrics".
  */
 const MCROUTER_EXPORTER_IMAGE = "ghcr.io/dev25/mcrouter_exporter:0.5.0";
 
