@@ -5,8 +5,8 @@ import { Mcrouter, MCROUTER_POD_LABELS } from "./components/mcrouter";
 import { Memcached } from "./components/memcached";
 import { MetricsDashboard } from "./components/metricsDashboard";
 import { SAMPLE_APP_COMPONENT, SampleApp } from "./components/sampleApp";
-import { mcrouterCheckCommand, metricsCheckCommand } from "./lib/commands";
-import { METRICS_PORT } from "./lib/config";
+import { MCROUTER_CHECK_SERIES, mcrouterCheckCommand, MEMCACHED_CHECK_SERIES, metricsCheckCommand } from "./lib/commands";
+import { MCROUTER_METRICS_PORT, METRICS_PORT } from "./lib/config";
 import { KUBERNETES_PROVIDER_OPTIONS } from "./lib/kubernetesProvider";
 import { readStackConfig } from "./lib/stackConfig";
 
@@ -52,5 +52,8 @@ export const memcachedEndpoints = memcached.endpoints;
 export const mcrouterPort = mcrouter.port;
 export const mcrouterServiceDns = mcrouter.serviceDns;
 export const checkCommand = mcrouterCheckCommand(app.namespace, SAMPLE_APP_COMPONENT);
-export const metricsCommand = config.metrics.enabled ? metricsCheckCommand(memcached.namespace, memcached.statefulSetName, METRICS_PORT) : undefined;
+export const metricsCommand = config.metrics.enabled
+  ? metricsCheckCommand(memcached.namespace, `pod/${memcached.statefulSetName}-0`, METRICS_PORT, MEMCACHED_CHECK_SERIES) : undefined;
+export const mcrouterMetricsCommand = config.metrics.enabled
+  ? metricsCheckCommand(mcrouter.namespace, `ds/${mcrouter.daemonSetName}`, MCROUTER_METRICS_PORT, MCROUTER_CHECK_SERIES) : undefined;
 export const dashboardUrl = dashboard?.url;

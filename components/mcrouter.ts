@@ -35,6 +35,7 @@ export interface McrouterArgs {
  */
 export class Mcrouter extends pulumi.ComponentResource {
   public readonly namespace: string;
+  public readonly daemonSetName: string;
   public readonly port: number;
   public readonly configMapName: string;
   /** DNS name of the node-local Service (internalTrafficPolicy: Local). */
@@ -141,6 +142,7 @@ export class Mcrouter extends pulumi.ComponentResource {
     });
 
     this.namespace = c.namespace;
+    this.daemonSetName = MCROUTER_COMPONENT;
     this.port = MCROUTER_PORT;
     this.serviceDns = `${MCROUTER_COMPONENT}.${c.namespace}.svc.${args.pool.clusterDomain}`;
     this.registerOutputs({ namespace: this.namespace, port: this.port, serviceDns: this.serviceDns });

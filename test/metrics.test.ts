@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../lib/config";
 import { mcrouterAlertGroups } from "../lib/alerts";
+import { MCROUTER_CHECK_SERIES, seriesNames } from "../lib/commands";
 import { PANELS } from "../lib/dashboard";
 import { GRAFANA_DASHBOARD_FILE, grafanaDashboardText } from "../scripts/dashboards";
 import { COMMITTED_STACKS, runProgram } from "./harness";
@@ -58,9 +59,11 @@ describe.each(COMMITTED_STACKS)("%s stack: metrics", async (stack) => {
     ]);
   });
 
-  it("exports a port-forward + curl line that shows the cache's numbers", () => {
+  it("exports, for each tier, a port-forward + curl line that shows its numbers", () => {
     expect(run.outputs.metricsCommand).toBe("kubectl port-forward -n memcached pod/memcached-0 9150:9150 >/dev/null & sleep 2; " +
       "curl -s localhost:9150/metrics | grep -E '^memcached_(up|commands_total|items_evicted_total|current_bytes|limit_bytes|current_connections|max_connections) '; kill $!");
+    expect(run.outputs.mcrouterMetricsCommand).toBe("kubectl port-forward -n mcrouter ds/mcrouter 9442:9442 >/dev/null & sleep 2; " +
+      "curl -s localhost:9442/metrics | grep -E '^mcrouter_(up|config_last_attempt|config_last_success|server_memcached_hard_tko|server_memcached_soft_tko) '; kill $!");
   });
 
   it(stack === "local" ? "creates no scrape object unless metrics.prometheusOperator" : "has Managed Prometheus scrape both tiers through PodMonitorings", () => {
@@ -171,9 +174,9 @@ const MCROUTER_EXPORTER_SERIES = ["up", "start_time_seconds", "version", "comman
   "server_memcached_soft_tko", "server_memcached_hard_tko"].map((name) => `mcrouter_${name}`);
 
 describe("mcrouter's series", () => {
-  it("the alerts and panels read only series mcrouter_exporter 0.5.0 serves", () => {
+  it("the alerts, panels and mcrouterMetricsCommand read only series mcrouter_exporter 0.5.0 serves", () => {
     const exprs = [...PANELS.flatMap((p) => p.queries.map((q) => q.expr)), ...mcrouterAlertGroups("mcrouter").flatMap((g) => g.rules.map((r) => r.expr))];
-    const used = [...new Set(exprs.flatMap((e) => e.match(/\bmcrouter_[a-z_]+/g) ?? []))].sort();
+    const used = [...new Set([...exprs.flatMap((e) => e.match(/\bmcrouter_[a-z_]+/g) ?? []), ...seriesNames(MCROUTER_CHECK_SERIES)])].sort();
     expect(used).toEqual(["mcrouter_config_last_attempt", "mcrouter_config_last_success", "mcrouter_server_memcached_hard_tko",
       "mcrouter_server_memcached_soft_tko", "mcrouter_up"]);
     expect(used.filter((name) => !MCROUTER_EXPORTER_SERIES.includes(name))).toEqual([]);
@@ -203,7 +206,7 @@ describe("metrics options", () => {
     expect(run.byType("kubernetes:monitoring.googleapis.com/v1:PodMonitoring")).toEqual([]);
     expect(run.byType("kubernetes:monitoring.googleapis.com/v1:Rules")).toEqual([]);
     expect(run.one("gcp:container/cluster:Cluster").inputs.monitoringConfig.managedPrometheus).toEqual({ enabled: false });
-    expect(run.outputs.metricsCommand).toBeUndefined();
+    expect([run.outputs.metricsCommand, run.outputs.mcrouterMetricsCommand]).toEqual([undefined, undefined]);
   });
 
   it("pins the exporter image to the version the tests build from Go modules (scripts/build-tools.sh)", () => {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { memcachedAlertGroups } from "../../lib/alerts";
 import { DEFAULTS } from "../../lib/config";
+import { MEMCACHED_CHECK_SERIES, seriesNames } from "../../lib/commands";
 import { PANELS } from "../../lib/dashboard";
 import { EXPORTER_RESOURCES } from "../../lib/workloadResources";
 import { freePort } from "../support/freePort";
@@ -65,11 +66,11 @@ describe("memcached_exporter against real memcached", () => {
     expect(m.get("memcached_max_connections")).toBe(Number(argValue(memcached.args, "-c")));
   });
 
-  it("serves every memcached_* metric the alerts and the dashboard read", async () => {
+  it("serves every memcached_* metric the alerts, the dashboard and metricsCommand read", async () => {
     const exprs = [...PANELS.flatMap((p) => p.queries.map((q) => q.expr)),
       ...memcachedAlertGroups(DEFAULTS.metrics, "memcached").flatMap((g) => g.rules.map((r) => r.expr))];
     // Whole names only: mcrouter_server_memcached_hard_tko is mcrouter_exporter's, not this exporter's.
-    const used = [...new Set(exprs.flatMap((e) => e.match(/\bmemcached_[a-z_]+/g) ?? []))].sort();
+    const used = [...new Set([...exprs.flatMap((e) => e.match(/\bmemcached_[a-z_]+/g) ?? []), ...seriesNames(MEMCACHED_CHECK_SERIES)])].sort();
     const served = new Set([...(await scrape()).keys()].map((series) => series.split("{")[0]));
     expect(used.length).toBeGreaterThan(5);
     expect(used.filter((name) => !served.has(name))).toEqual([]);

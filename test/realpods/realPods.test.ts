@@ -2,6 +2,7 @@
 // kubelet, kube-proxy, CoreDNS, NetworkPolicy enforced), so its probes, security contexts, DNS names,
 // hostPort and NetworkPolicies run for real. Images are stand-ins built from Debian's binaries (the log
 // says which); mcrouter is replaced by a memcached-protocol forwarder that is NOT mcrouter.
+import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -101,6 +102,16 @@ describe("the local stack on a real node", () => {
       expect(status).toMatch(/^Uid:\s+11211\s+11211\s+11211\s+11211$/m);
       expect(status).toMatch(/^CapEff:\s+0000000000000000$/m);
     }
+  });
+
+  it("the metrics commands the stack exports (kubectl port-forward + curl) show each tier's exporter answering", async () => {
+    const outputs = JSON.parse((await cli(["stack", "output", "--json"])).stdout);
+    const run = (command: string) => new Promise<string>((resolve, reject) =>
+      execFile("bash", ["-c", command], { env: { ...process.env, KUBECONFIG: kc() }, timeout: 30_000 }, (error, stdout, stderr) =>
+        (error ? reject(new Error(`${command}: ${error.message}\n${stderr}`)) : resolve(stdout))));
+    expect(await run(outputs.metricsCommand)).toMatch(/^memcached_up 1$/m);
+    // From the exporter stand-in: the real exporter's series names, answered through the port-forward.
+    expect(await run(outputs.mcrouterMetricsCommand)).toMatch(/^mcrouter_up 1$/m);
   });
 
   it("each memcached pod's name resolves through cluster DNS to that pod", async () => {
