@@ -51,6 +51,13 @@ describe("pulumi-main.js, the program's entry point", () => {
     expect(cached().length).toBe(3);
   });
 
+  it("with NODE_OPTIONS=--enable-source-maps, a stack trace names the .ts file and line", async () => {
+    writeFileSync(join(dir, "lib", "size.ts"), 'export const replicas: number = 5;\nif (replicas > 4) throw new Error("too many");\n');
+    const stderr = await new Promise<string>((resolve) => execFile(process.execPath, ["-e", 'require("./pulumi-main.js")'],
+      { cwd: dir, timeout: 60_000, env: { ...process.env, NODE_OPTIONS: "--enable-source-maps" } }, (_error, _stdout, err) => resolve(err)));
+    expect(stderr).toContain(`${join(dir, "lib", "size.ts")}:2:`);
+  });
+
   it("does not type-check: a type error still runs here (npm run build and CI refuse it)", async () => {
     writeFileSync(join(dir, "lib", "size.ts"), 'export const replicas: number = 4;\nexport const wrong: number = "x";\n');
     expect((await run()).exports).toEqual({ pods: 8 });
