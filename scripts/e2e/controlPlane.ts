@@ -186,6 +186,10 @@ export async function stopProcess(dir: string, name: string, signal: NodeJS.Sign
   stopping = false;
 }
 
+/** Whether a process of the control plane (recorded in the state dir) runs. */
+export const isRunning = (dir: string, name: string): boolean =>
+  alive((JSON.parse(readFileSync(join(dir, STATE_FILE), "utf8")) as State).pids[name]);
+
 /** Starts a stopped process again with its arguments, and for the API server waits until it is ready. */
 export async function restartProcess(dir: string, name: string): Promise<void> {
   const file = join(dir, STATE_FILE);
