@@ -13,7 +13,7 @@ import { loadProgramAfresh, ROOT } from "../../test/support/program";
 
 export { ROOT };
 export const PROJECT = "memcached-gke";
-const PROGRAM_FILES = ["pulumi-main.js", "index.ts", "components", "lib", "package.json", "tsconfig.json", "node_modules"];
+const PROGRAM_FILES = ["pulumi-main.js", "pulumi-preload.js", "index.ts", "components", "lib", "package.json", "tsconfig.json", "node_modules"];
 
 /** The directory holding the Go-built language host (see scripts/build-tools.sh). */
 const languageHostDir = () => join(process.env.E2E_TOOLS_BIN ?? "", "nodejs-host");

@@ -1,11 +1,12 @@
 // What `pulumi up` runs is pulumi-main.js (package.json "main"; Pulumi.yaml turns ts-node off): on a small
 // project holding a copy of it and of tsconfig.json, every run executes the .ts files as they are on disk
-// (an edit is never stale), a warm run does not load the compiler, and types are not checked there (that
-// is `npm run build`'s job: test/real/typecheck.test.ts).
+// (an edit is never stale), a warm run does not load the transpiler (esbuild), and types are not checked there
+// (that is `npm run build`'s job: test/real/typecheck.test.ts).
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../support/program";
@@ -14,10 +15,10 @@ const dir = mkdtempSync(join(tmpdir(), "memcached-gke-entry-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the entry point as Pulumi's runtime would (require of package.json's main) and reports its exports. */
-function run(): Promise<{ exports: unknown; compilerLoaded: boolean }> {
+function run(): Promise<{ exports: unknown; transpilerLoaded: boolean }> {
   const script = `const out = require(require("path").resolve(require("./package.json").main));
-    const compilerLoaded = Object.keys(require.cache).some((f) => f.endsWith("/typescript/lib/typescript.js"));
-    console.log(JSON.stringify({ exports: out, compilerLoaded }));`;
+    const transpilerLoaded = Object.keys(require.cache).some((f) => f.endsWith("/esbuild/lib/main.js"));
+    console.log(JSON.stringify({ exports: out, transpilerLoaded }));`;
   return new Promise((resolve, reject) => execFile(process.execPath, ["-e", script], { cwd: dir, timeout: 60_000 }, (error, stdout, stderr) =>
     (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))));
 }
@@ -27,39 +28,83 @@ const cached = () => readdirSync(join(dir, "node_modules", ".cache", "memcached-
 describe("pulumi-main.js, the program's entry point", () => {
   it("is what package.json names, with Pulumi's own TypeScript support off", () => {
     expect(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).main).toBe("pulumi-main.js");
-    expect(parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).runtime).toEqual({ name: "nodejs", options: { typescript: false } });
+    expect(parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).runtime).toEqual({
+      name: "nodejs", options: { typescript: false, nodeargs: "--require ./pulumi-preload.js" },
+    });
+  });
+
+  it("Pulumi.yaml's nodeargs, run in the project directory, turn on Node.js's compile cache before anything loads", async () => {
+    const { nodeargs } = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).runtime.options;
+    const script = 'console.log(JSON.stringify([require("node:module").getCompileCacheDir(), Object.keys(require.cache).length]))';
+    const [cacheDir, modulesLoaded] = await new Promise<[string, number]>((resolve, reject) => execFile(process.execPath,
+      [...nodeargs.split(" "), "-e", script], { cwd: ROOT, timeout: 60_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))));
+    expect(cacheDir.startsWith(join(ROOT, "node_modules", ".cache", "memcached-gke", "v8"))).toBe(true);
+    expect(modulesLoaded).toBe(1); // the preload itself
   });
 
   it("runs index.ts and what it imports, transpiled, and caches each file", async () => {
-    for (const f of ["pulumi-main.js", "tsconfig.json", "package.json"]) copyFileSync(join(ROOT, f), join(dir, f));
+    for (const f of ["pulumi-main.js", "pulumi-preload.js", "tsconfig.json", "package.json"]) copyFileSync(join(ROOT, f), join(dir, f));
     mkdirSync(join(dir, "node_modules"));
-    symlinkSync(join(ROOT, "node_modules", "typescript"), join(dir, "node_modules", "typescript"));
+    symlinkSync(join(ROOT, "node_modules", "esbuild"), join(dir, "node_modules", "esbuild"));
     mkdirSync(join(dir, "lib"));
     writeFileSync(join(dir, "index.ts"), 'import { replicas } from "./lib/size";\nexport const pods: number = replicas * 2;\n');
     writeFileSync(join(dir, "lib", "size.ts"), "export const replicas: number = 3;\n");
-    expect(await run()).toEqual({ exports: { pods: 6 }, compilerLoaded: true });
+    expect(await run()).toEqual({ exports: { pods: 6 }, transpilerLoaded: true });
     expect(cached().length).toBe(2);
   });
 
-  it("a second run does not load the compiler", async () => {
-    expect(await run()).toEqual({ exports: { pods: 6 }, compilerLoaded: false });
+  it("a second run does not load the transpiler", async () => {
+    expect(await run()).toEqual({ exports: { pods: 6 }, transpilerLoaded: false });
   });
 
   it("an edit is what the next run executes (no stale output)", async () => {
     writeFileSync(join(dir, "lib", "size.ts"), "export const replicas: number = 5;\n");
-    expect(await run()).toEqual({ exports: { pods: 10 }, compilerLoaded: true });
+    expect(await run()).toEqual({ exports: { pods: 10 }, transpilerLoaded: true });
     expect(cached().length).toBe(3);
-  });
-
-  it("with NODE_OPTIONS=--enable-source-maps, a stack trace names the .ts file and line", async () => {
-    writeFileSync(join(dir, "lib", "size.ts"), 'export const replicas: number = 5;\nif (replicas > 4) throw new Error("too many");\n');
-    const stderr = await new Promise<string>((resolve) => execFile(process.execPath, ["-e", 'require("./pulumi-main.js")'],
-      { cwd: dir, timeout: 60_000, env: { ...process.env, NODE_OPTIONS: "--enable-source-maps" } }, (_error, _stdout, err) => resolve(err)));
-    expect(stderr).toContain(`${join(dir, "lib", "size.ts")}:2:`);
   });
 
   it("does not type-check: a type error still runs here (npm run build and CI refuse it)", async () => {
     writeFileSync(join(dir, "lib", "size.ts"), 'export const replicas: number = 4;\nexport const wrong: number = "x";\n');
     expect((await run()).exports).toEqual({ pods: 8 });
+  });
+
+  it("`node pulumi-main.js` (npm ci runs it: \"prepare\") caches every file the program imports, without running it", async () => {
+    expect(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.prepare).toBe("node pulumi-main.js");
+    writeFileSync(join(dir, "lib", "zones.ts"), "export const zones: number = 3;\n");
+    writeFileSync(join(dir, "index.ts"), 'import { writeFileSync } from "node:fs";\nimport { replicas } from "./lib/size";\n' +
+      'import { zones } from "./lib/zones";\nwriteFileSync("ran", "");\nexport const pods: number = replicas * zones;\n');
+    await promisify(execFile)(process.execPath, ["pulumi-main.js"], { cwd: dir, timeout: 60_000 });
+    expect(existsSync(join(dir, "ran"))).toBe(false);
+    expect(await run()).toEqual({ exports: { pods: 12 }, transpilerLoaded: false });
+    expect(existsSync(join(dir, "ran"))).toBe(true);
+  });
+
+  it("a file esbuild cannot parse does not fail `npm ci`: the warm-up says so and exits 0", async () => {
+    writeFileSync(join(dir, "lib", "zones.ts"), "export const zones: number = (3;\n");
+    const { stderr } = await promisify(execFile)(process.execPath, ["pulumi-main.js"], { cwd: dir, timeout: 60_000 });
+    expect(stderr).toContain("[pulumi-main] caches not warmed (the first `pulumi up` fills them): Build failed with 1 error");
+    writeFileSync(join(dir, "lib", "zones.ts"), "export const zones: number = 3;\n");
+  });
+
+  // Pulumi's runner registers source-map-support before it loads the program; pulumi-main.js takes stack
+  // formatting over so that only the program's own frames are mapped (README, "Deploy speed").
+  it("under Pulumi's source-map-support, maps the program's frames to .ts lines and leaves other frames as they run", async () => {
+    const pkg = join(dir, "node_modules", "captured");
+    mkdirSync(pkg);
+    // A dependency whose source map moves its line 1 to line 40 of a .ts file, for whatever applies it.
+    writeFileSync(join(pkg, "index.js"), 'exports.stack = () => new Error("where").stack;\n//# sourceMappingURL=index.js.map\n');
+    writeFileSync(join(pkg, "index.js.map"), JSON.stringify({ version: 3, file: "index.js", sources: ["index.ts"], names: [], mappings: "AAuCA" }));
+    writeFileSync(join(dir, "index.ts"), 'import { stack } from "captured";\ninterface Shape { lines: number }\n\nexport const trace: string = stack();\n');
+    const register = `require(${JSON.stringify(require.resolve("source-map-support/register", { paths: [join(ROOT, "node_modules", "@pulumi", "pulumi")] }))});`;
+    const stackOf = (expression: string): Promise<string> => new Promise((resolve, reject) => execFile(process.execPath,
+      ["-e", `${register} console.log(JSON.stringify(${expression}));`], { cwd: dir, timeout: 60_000 },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))));
+    // Without pulumi-main.js, source-map-support maps the dependency's frame (what this test must tell apart).
+    expect(await stackOf('require("captured").stack()')).toContain(`${join(pkg, "index.ts")}:40:`);
+    const frames = (await stackOf('require("./pulumi-main.js").trace')).split("\n");
+    expect(frames[0]).toBe("Error: where");
+    expect(frames[1]).toContain(`(${join(pkg, "index.js")}:1:`);
+    expect(frames[2]).toContain(`(${join(dir, "index.ts")}:4:`);
   });
 });
