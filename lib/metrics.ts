@@ -12,8 +12,9 @@ export const memcachedExporterArgs = (): string[] => [
 
 /**
  * mcrouter_exporter reads mcrouter's `stats all` over the pod's loopback (the address mcrouter's readiness
- * probe uses) and serves /metrics on a port that is not a hostPort; `-mcrouter.server_metrics` adds `stats servers`: per memcached server its replies and its
- * soft/hard TKO state (flags of Go's `flag` package, Dev25/mcrouter_exporter main.go).
+ * probe uses) and serves /metrics on a port that is not a hostPort; `-mcrouter.server_metrics` adds
+ * `stats servers`: per memcached server its replies and its soft/hard TKO state (flags of Go's `flag`
+ * package, Dev25/mcrouter_exporter main.go).
  */
 export const mcrouterExporterArgs = (): string[] => [
   `-mcrouter.address=127.0.0.1:${MCROUTER_PORT}`,
