@@ -14,13 +14,15 @@ import { ROOT } from "../support/program";
 const dir = mkdtempSync(join(tmpdir(), "memcached-gke-entry-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Runs Node.js with `args` in `cwd` (a failure's message carries its stderr). */
+const node = (args: string[], cwd = dir) => promisify(execFile)(process.execPath, args, { cwd, timeout: 60_000 });
+const nodeJson = async <T>(args: string[], cwd = dir): Promise<T> => JSON.parse((await node(args, cwd)).stdout);
+
 /** Runs the entry point as Pulumi's runtime would (require of package.json's main) and reports its exports. */
 function run(): Promise<{ exports: unknown; transpilerLoaded: boolean }> {
-  const script = `const out = require(require("path").resolve(require("./package.json").main));
+  return nodeJson(["-e", `const out = require(require("path").resolve(require("./package.json").main));
     const transpilerLoaded = Object.keys(require.cache).some((f) => f.endsWith("/esbuild/lib/main.js"));
-    console.log(JSON.stringify({ exports: out, transpilerLoaded }));`;
-  return new Promise((resolve, reject) => execFile(process.execPath, ["-e", script], { cwd: dir, timeout: 60_000 }, (error, stdout, stderr) =>
-    (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))));
+    console.log(JSON.stringify({ exports: out, transpilerLoaded }));`]);
 }
 
 const cached = () => readdirSync(join(dir, "node_modules", ".cache", "memcached-gke", "ts"));
@@ -36,9 +38,7 @@ describe("pulumi-main.js, the program's entry point", () => {
   it("Pulumi.yaml's nodeargs, run in the project directory, turn on Node.js's compile cache before anything loads", async () => {
     const { nodeargs } = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).runtime.options;
     const script = 'console.log(JSON.stringify([require("node:module").getCompileCacheDir(), Object.keys(require.cache).length]))';
-    const [cacheDir, modulesLoaded] = await new Promise<[string, number]>((resolve, reject) => execFile(process.execPath,
-      [...nodeargs.split(" "), "-e", script], { cwd: ROOT, timeout: 60_000 },
-      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))));
+    const [cacheDir, modulesLoaded] = await nodeJson<[string, number]>([...nodeargs.split(" "), "-e", script], ROOT);
     expect(cacheDir.startsWith(join(ROOT, "node_modules", ".cache", "memcached-gke", "v8"))).toBe(true);
     expect(modulesLoaded).toBe(1); // the preload itself
   });
@@ -74,7 +74,7 @@ describe("pulumi-main.js, the program's entry point", () => {
     writeFileSync(join(dir, "lib", "zones.ts"), "export const zones: number = 3;\n");
     writeFileSync(join(dir, "index.ts"), 'import { writeFileSync } from "node:fs";\nimport { replicas } from "./lib/size";\n' +
       'import { zones } from "./lib/zones";\nwriteFileSync("ran", "");\nexport const pods: number = replicas * zones;\n');
-    await promisify(execFile)(process.execPath, ["pulumi-main.js"], { cwd: dir, timeout: 60_000 });
+    await node(["pulumi-main.js"]);
     expect(existsSync(join(dir, "ran"))).toBe(false);
     expect(await run()).toEqual({ exports: { pods: 12 }, transpilerLoaded: false });
     expect(existsSync(join(dir, "ran"))).toBe(true);
@@ -82,7 +82,7 @@ describe("pulumi-main.js, the program's entry point", () => {
 
   it("a file esbuild cannot parse does not fail `npm ci`: the warm-up says so and exits 0", async () => {
     writeFileSync(join(dir, "lib", "zones.ts"), "export const zones: number = (3;\n");
-    const { stderr } = await promisify(execFile)(process.execPath, ["pulumi-main.js"], { cwd: dir, timeout: 60_000 });
+    const { stderr } = await node(["pulumi-main.js"]);
     expect(stderr).toContain("[pulumi-main] caches not warmed (the first `pulumi up` fills them): Build failed with 1 error");
     writeFileSync(join(dir, "lib", "zones.ts"), "export const zones: number = 3;\n");
   });
@@ -97,9 +97,7 @@ describe("pulumi-main.js, the program's entry point", () => {
     writeFileSync(join(pkg, "index.js.map"), JSON.stringify({ version: 3, file: "index.js", sources: ["index.ts"], names: [], mappings: "AAuCA" }));
     writeFileSync(join(dir, "index.ts"), 'import { stack } from "captured";\ninterface Shape { lines: number }\n\nexport const trace: string = stack();\n');
     const register = `require(${JSON.stringify(require.resolve("source-map-support/register", { paths: [join(ROOT, "node_modules", "@pulumi", "pulumi")] }))});`;
-    const stackOf = (expression: string): Promise<string> => new Promise((resolve, reject) => execFile(process.execPath,
-      ["-e", `${register} console.log(JSON.stringify(${expression}));`], { cwd: dir, timeout: 60_000 },
-      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout)))));
+    const stackOf = (expression: string) => nodeJson<string>(["-e", `${register} console.log(JSON.stringify(${expression}));`]);
     // Without pulumi-main.js, source-map-support maps the dependency's frame (what this test must tell apart).
     expect(await stackOf('require("captured").stack()')).toContain(`${join(pkg, "index.ts")}:40:`);
     const frames = (await stackOf('require("./pulumi-main.js").trace')).split("\n");
