@@ -43,6 +43,29 @@ describe("pulumi-main.js, the program's entry point", () => {
     expect(modulesLoaded).toBe(1); // the preload itself
   });
 
+  it("the preload defers the TypeScript compiler and Arborist, which @pulumi/pulumi loads at once, to their first use", async () => {
+    const { nodeargs } = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).runtime.options;
+    const script = `(async () => {
+      const loaded = () => ["/node_modules/typescript/", "/node_modules/@npmcli/arborist/"]
+        .filter((dir) => Object.keys(require.cache).some((f) => f.includes(dir)));
+      const pulumi = require("@pulumi/pulumi");
+      const atLoad = loaded();
+      const fn = await pulumi.runtime.serializeFunction(() => 42);
+      const afterSerializeFunction = loaded();
+      const codePaths = [...(await pulumi.runtime.computeCodePaths()).keys()];
+      console.log(JSON.stringify({ atLoad, afterSerializeFunction, afterComputeCodePaths: loaded(), fn: fn.text, codePaths }));
+    })()`;
+    type Run = { atLoad: string[]; afterSerializeFunction: string[]; afterComputeCodePaths: string[]; fn: string; codePaths: string[] };
+    const [deferred, eager] = await Promise.all([nodeJson<Run>([...nodeargs.split(" "), "-e", script], ROOT), nodeJson<Run>(["-e", script], ROOT)]);
+    const both = ["/node_modules/typescript/", "/node_modules/@npmcli/arborist/"];
+    expect(eager.atLoad).toEqual(both); // what the SDK does on its own: if it stops, the deferral is to be removed
+    expect(deferred).toEqual({
+      atLoad: [], afterSerializeFunction: ["/node_modules/typescript/"], afterComputeCodePaths: both, fn: eager.fn, codePaths: eager.codePaths,
+    });
+    expect(eager.fn).toContain("return () => 42;");
+    expect(eager.codePaths.length).toBeGreaterThan(0);
+  });
+
   it("runs index.ts and what it imports, transpiled, and caches each file", async () => {
     for (const f of ["pulumi-main.js", "pulumi-preload.js", "tsconfig.json", "package.json"]) copyFileSync(join(ROOT, f), join(dir, f));
     mkdirSync(join(dir, "node_modules"));
