@@ -109,11 +109,12 @@ build_language_host() {
   # The CLI hands a project's runtime options (Pulumi.yaml runtime.options) to its language host over RPC;
   # this older host reads them only as flags, and would run every program through ts-node. The wrapper
   # passes the `typescript` and `nodeargs` options as those flags, so they are honoured as by the CLI's own
-  # host (which, like this one, starts Node.js in the project directory).
+  # host (which, like this one, starts Node.js in the project directory). A quoted YAML value loses its quotes.
   cat > "$dir/pulumi-language-nodejs" <<WRAPPER
 #!/bin/sh
 typescript=\$(sed -n 's/^ *typescript: *\\(true\\|false\\) *\$/\\1/p' Pulumi.yaml 2>/dev/null | head -n 1)
 nodeargs=\$(sed -n 's/^ *nodeargs: *\\(.*[^ ]\\) *\$/\\1/p' Pulumi.yaml 2>/dev/null | head -n 1)
+nodeargs=\${nodeargs#[\"\']}; nodeargs=\${nodeargs%[\"\']}
 exec "$host" \${typescript:+-typescript=\$typescript} \${nodeargs:+"-nodeargs=\$nodeargs"} "\$@"
 WRAPPER
   chmod +x "$dir/pulumi-language-nodejs"

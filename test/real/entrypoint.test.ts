@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT } from "../support/program";
+import { entryPointFiles, ROOT } from "../support/program";
 
 const dir = mkdtempSync(join(tmpdir(), "memcached-gke-entry-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,6 +33,7 @@ describe("pulumi-main.js, the program's entry point", () => {
     expect(parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).runtime).toEqual({
       name: "nodejs", options: { typescript: false, nodeargs: "--require ./pulumi-preload.js" },
     });
+    expect(entryPointFiles()).toEqual(["pulumi-main.js", "pulumi-preload.js"]); // what the e2e's projects and this test link
   });
 
   it("Pulumi.yaml's nodeargs, run in the project directory, turn on Node.js's compile cache before anything loads", async () => {
@@ -67,7 +68,7 @@ describe("pulumi-main.js, the program's entry point", () => {
   });
 
   it("runs index.ts and what it imports, transpiled, and caches each file", async () => {
-    for (const f of ["pulumi-main.js", "pulumi-preload.js", "tsconfig.json", "package.json"]) copyFileSync(join(ROOT, f), join(dir, f));
+    for (const f of [...entryPointFiles(), "tsconfig.json", "package.json"]) copyFileSync(join(ROOT, f), join(dir, f));
     mkdirSync(join(dir, "node_modules"));
     symlinkSync(join(ROOT, "node_modules", "esbuild"), join(dir, "node_modules", "esbuild"));
     mkdirSync(join(dir, "lib"));
