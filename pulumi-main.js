@@ -7,39 +7,9 @@
 "use strict";
 const crypto = require("node:crypto");
 const fs = require("node:fs");
-const nodeModule = require("node:module");
 const path = require("node:path");
 
-const { cacheRoot } = require("./pulumi-preload.js"); // already run where Pulumi.yaml's nodeargs are honoured
-
-// Stack traces: Pulumi's runner registers source-map-support, which maps every frame of every stack the SDK
-// captures (one per RPC promise, a whole one per resource for its source position) through the .js.map files
-// of @pulumi/*: 0.2 s of a 2.3 s `pulumi preview`, measured. Node.js's own --enable-source-maps would parse
-// those maps on load (0.07-0.1 s). So only this program's frames are mapped, by the inline maps its transpiled
-// files carry; other frames stay as V8 prints them.
-const transpiledText = new Map(); // .ts file -> the JavaScript that ran, replaced by its SourceMap on first use
-function sourceMapOf(file) {
-  let map = transpiledText.get(file);
-  if (typeof map === "string") {
-    const inline = /\/\/# sourceMappingURL=data:application\/json;base64,(\S+)\s*$/.exec(map);
-    map = inline ? new nodeModule.SourceMap(JSON.parse(Buffer.from(inline[1], "base64").toString())) : undefined;
-    transpiledText.set(file, map);
-  }
-  return map;
-}
-Error.prepareStackTrace = (error, callSites) => {
-  let header;
-  try { header = Error.prototype.toString.call(error); } catch { header = "Error"; }
-  return [header, ...callSites.map((site) => {
-    const frame = `    at ${site}`;
-    const file = site.getFileName();
-    const map = file && sourceMapOf(file);
-    if (!map) return frame;
-    const [line, column] = [site.getLineNumber(), site.getColumnNumber()];
-    const origin = map.findOrigin(line, column);
-    return origin.lineNumber ? frame.replace(`${file}:${line}:${column}`, `${file}:${origin.lineNumber}:${origin.columnNumber}`) : frame;
-  })].join("\n");
-};
+const { cacheRoot, programFile } = require("./pulumi-preload.js"); // already run where Pulumi.yaml's nodeargs are honoured
 
 const tsconfigPath = path.join(__dirname, "tsconfig.json");
 const tsconfigText = fs.readFileSync(tsconfigPath, "utf8");
@@ -75,7 +45,7 @@ function javascriptOf(file) {
 
 require.extensions[".ts"] = (module, file) => {
   const js = javascriptOf(file);
-  transpiledText.set(file, js);
+  programFile(file, js);
   module._compile(js, file);
 };
 

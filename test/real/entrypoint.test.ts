@@ -111,8 +111,9 @@ describe("pulumi-main.js, the program's entry point", () => {
     writeFileSync(join(dir, "lib", "zones.ts"), "export const zones: number = 3;\n");
   });
 
-  // Pulumi's runner registers source-map-support before it loads the program; pulumi-main.js takes stack
-  // formatting over so that only the program's own frames are mapped (README, "Deploy speed").
+  // Pulumi's runner registers source-map-support before it loads the program, unless the preload ran first (next
+  // test); either way the preload, which pulumi-main.js requires, takes stack formatting over so that only the
+  // program's own frames are mapped (README, "Deploy speed").
   it("under Pulumi's source-map-support, maps the program's frames to .ts lines and leaves other frames as they run", async () => {
     const pkg = join(dir, "node_modules", "captured");
     mkdirSync(pkg);
@@ -128,5 +129,21 @@ describe("pulumi-main.js, the program's entry point", () => {
     expect(frames[0]).toBe("Error: where");
     expect(frames[1]).toContain(`(${join(pkg, "index.js")}:1:`);
     expect(frames[2]).toContain(`(${join(dir, "index.ts")}:4:`);
+  });
+
+  it("with the preload run first (nodeargs), the runner's source-map-support is never loaded: no frame is mapped through it", async () => {
+    const { nodeargs } = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).runtime.options;
+    const runnerIndex = join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run", "index.js");
+    const script = `require("node:module").createRequire(${JSON.stringify(runnerIndex)})("source-map-support/register");
+      console.log(JSON.stringify({
+        loaded: Object.keys(require.cache).some((f) => f.includes("/source-map-support/")),
+        frame: require("captured").stack().split("\\n")[1],
+      }));`;
+    // Without the preload, the runner's request registers source-map-support, which maps the dependency's frame.
+    const control = await nodeJson<{ loaded: boolean; frame: string }>(["-e", script]);
+    expect(control).toEqual({ loaded: true, frame: expect.stringContaining(`${join(dir, "node_modules", "captured", "index.ts")}:40:`) });
+    expect(await nodeJson([...nodeargs.split(" "), "-e", script])).toEqual({
+      loaded: false, frame: expect.stringContaining(`(${join(dir, "node_modules", "captured", "index.js")}:1:`),
+    });
   });
 });
