@@ -63,7 +63,7 @@ function warmCaches() {
   for (const [input] of inputs) javascriptOf(path.join(__dirname, input));
   const packages = new Set(inputs.flatMap(([, { imports }]) =>
     imports.filter((i) => i.external && /^[@\w]/.test(i.path) && !i.path.startsWith("node:")).map((i) => i.path)));
-  // Pulumi's runner loads OpenTelemetry through its tracing module on every run, traced or not (its index.js
+  // Pulumi's runner loads its tracing module and OpenTelemetry's API on every run, traced or not (its index.js
   // would start a run, so only that module is loaded here).
   packages.add("@pulumi/pulumi/cmd/run/tracing");
   for (const name of packages) require(name);

@@ -67,6 +67,24 @@ describe("pulumi-main.js, the program's entry point", () => {
     expect(eager.codePaths.length).toBeGreaterThan(0);
   });
 
+  it("the preload defers OpenTelemetry's SDK, which Pulumi's runner imports on every run, to the start of tracing", async () => {
+    const { nodeargs } = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).runtime.options;
+    const tracing = join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run", "tracing.js");
+    const script = `const loaded = () => [...new Set(Object.keys(require.cache)
+        .map((f) => /node_modules\\/@opentelemetry\\/([^/]+)\\//.exec(f)?.[1]).filter((name) => name && name !== "api"))].sort();
+      const tracing = require(${JSON.stringify(tracing)});
+      const atLoad = loaded();
+      tracing.start("http://127.0.0.1:9/api/v2/spans"); // nothing is sent: no span ends
+      const { traceId } = tracing.newSpan("step").spanContext();
+      console.log(JSON.stringify({ atLoad, afterStart: loaded(), traced: /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId) }));`;
+    type Run = { atLoad: string[]; afterStart: string[]; traced: boolean };
+    const [deferred, eager] = await Promise.all([nodeJson<Run>([...nodeargs.split(" "), "-e", script], ROOT), nodeJson<Run>(["-e", script], ROOT)]);
+    const sdk = ["exporter-zipkin", "instrumentation", "instrumentation-grpc", "resources", "sdk-trace-base", "sdk-trace-node"];
+    expect(eager.atLoad).toEqual(expect.arrayContaining(sdk)); // what the runner does on its own
+    expect(eager.traced).toBe(true);
+    expect(deferred).toEqual({ atLoad: [], afterStart: eager.afterStart, traced: true });
+  });
+
   it("runs index.ts and what it imports, transpiled, and caches each file", async () => {
     for (const f of [...entryPointFiles(), "tsconfig.json", "package.json"]) copyFileSync(join(ROOT, f), join(dir, f));
     mkdirSync(join(dir, "node_modules"));
