@@ -15,9 +15,9 @@ require("node:v8").setFlagsFromString("--allow-natives-syntax");
 Module.enableCompileCache?.(path.join(exports.cacheRoot, "v8"));
 
 // Stack traces: the SDK captures one for every RPC promise and a whole one per resource (its source position).
-// Pulumi's runner registers source-map-support, which maps each frame through the .js.map files of @pulumi/*
-// (0.2 s of a 2.3 s `pulumi preview`, measured); Node.js's --enable-source-maps would parse those maps on load
-// (0.07-0.1 s). Here only this program's frames are mapped, by the inline maps of its transpiled files
+// Pulumi's runner registers source-map-support (kept from loading below), which maps each frame through the
+// .js.map files of @pulumi/* (0.2 s of a 2.3 s `pulumi preview`, measured); Node.js's --enable-source-maps would
+// parse those maps on load (0.07-0.1 s). Here only this program's frames are mapped, by the inline maps of its transpiled files
 // (pulumi-main.js hands them over); other frames stay as V8 prints them.
 const transpiledText = new Map(); // .ts file -> the JavaScript that ran, replaced by its SourceMap on first use
 /** Records the JavaScript that runs for a .ts file of the program, so that its frames name .ts lines. */
@@ -88,7 +88,8 @@ const STAND_INS = [
   // (`pulumi up --tracing`): 0.05-0.07 s.
   ...["resources", "sdk-trace-base", "exporter-zipkin", "instrumentation-grpc", "sdk-trace-node", "instrumentation"].map((name) =>
     ({ request: `@opentelemetry/${name}`, from: inPulumiSdk("cmd", "run", "tracing.js"), standIn: exportsLoadedOnFirstUse })),
-  // The runner's source-map-support would replace the stack formatting above until pulumi-main.js loads.
+  // The runner's source-map-support would replace the stack formatting above for the whole run: this preload,
+  // which set it, runs before the runner and only once.
   { request: "source-map-support/register", from: inPulumiSdk("cmd", "run", "index.js"), standIn: () => ({}) },
 ];
 const load = Module._load;
