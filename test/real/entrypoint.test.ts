@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
-import { entryPointFiles, ROOT } from "../support/program";
+import { entryPointFiles, nodeArgs, ROOT } from "../support/program";
 
 const dir = mkdtempSync(join(tmpdir(), "memcached-gke-entry-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,6 +17,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Runs Node.js with `args` in `cwd` (a failure's message carries its stderr). */
 const node = (args: string[], cwd = dir) => promisify(execFile)(process.execPath, args, { cwd, timeout: 60_000 });
 const nodeJson = async <T>(args: string[], cwd = dir): Promise<T> => JSON.parse((await node(args, cwd)).stdout);
+/** Runs `script` in the repository under Pulumi.yaml's nodeargs (the preload first) and without them. */
+const withAndWithoutPreload = <T>(script: string): Promise<[T, T]> =>
+  Promise.all([nodeJson<T>([...nodeArgs(), "-e", script], ROOT), nodeJson<T>(["-e", script], ROOT)]);
 
 /** Runs the entry point as Pulumi's runtime would (require of package.json's main) and reports its exports. */
 function run(): Promise<{ exports: unknown; transpilerLoaded: boolean }> {
@@ -37,15 +40,13 @@ describe("pulumi-main.js, the program's entry point", () => {
   });
 
   it("Pulumi.yaml's nodeargs, run in the project directory, turn on Node.js's compile cache before anything loads", async () => {
-    const { nodeargs } = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).runtime.options;
     const script = 'console.log(JSON.stringify([require("node:module").getCompileCacheDir(), Object.keys(require.cache).length]))';
-    const [cacheDir, modulesLoaded] = await nodeJson<[string, number]>([...nodeargs.split(" "), "-e", script], ROOT);
+    const [cacheDir, modulesLoaded] = await nodeJson<[string, number]>([...nodeArgs(), "-e", script], ROOT);
     expect(cacheDir.startsWith(join(ROOT, "node_modules", ".cache", "memcached-gke", "v8"))).toBe(true);
     expect(modulesLoaded).toBe(1); // the preload itself
   });
 
   it("the preload defers the TypeScript compiler and Arborist, which @pulumi/pulumi loads at once, to their first use", async () => {
-    const { nodeargs } = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).runtime.options;
     const script = `(async () => {
       const loaded = () => ["/node_modules/typescript/", "/node_modules/@npmcli/arborist/"]
         .filter((dir) => Object.keys(require.cache).some((f) => f.includes(dir)));
@@ -57,7 +58,7 @@ describe("pulumi-main.js, the program's entry point", () => {
       console.log(JSON.stringify({ atLoad, afterSerializeFunction, afterComputeCodePaths: loaded(), fn: fn.text, codePaths }));
     })()`;
     type Run = { atLoad: string[]; afterSerializeFunction: string[]; afterComputeCodePaths: string[]; fn: string; codePaths: string[] };
-    const [deferred, eager] = await Promise.all([nodeJson<Run>([...nodeargs.split(" "), "-e", script], ROOT), nodeJson<Run>(["-e", script], ROOT)]);
+    const [deferred, eager] = await withAndWithoutPreload<Run>(script);
     const both = ["/node_modules/typescript/", "/node_modules/@npmcli/arborist/"];
     expect(eager.atLoad).toEqual(both); // what the SDK does on its own: if it stops, the deferral is to be removed
     expect(deferred).toEqual({
@@ -68,7 +69,6 @@ describe("pulumi-main.js, the program's entry point", () => {
   });
 
   it("the preload defers OpenTelemetry's SDK, which Pulumi's runner imports on every run, to the start of tracing", async () => {
-    const { nodeargs } = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).runtime.options;
     const tracing = join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run", "tracing.js");
     const script = `const loaded = () => [...new Set(Object.keys(require.cache)
         .map((f) => /node_modules\\/@opentelemetry\\/([^/]+)\\//.exec(f)?.[1]).filter((name) => name && name !== "api"))].sort();
@@ -78,7 +78,7 @@ describe("pulumi-main.js, the program's entry point", () => {
       const { traceId } = tracing.newSpan("step").spanContext();
       console.log(JSON.stringify({ atLoad, afterStart: loaded(), traced: /^[0-9a-f]{32}$/.test(traceId) && !/^0+$/.test(traceId) }));`;
     type Run = { atLoad: string[]; afterStart: string[]; traced: boolean };
-    const [deferred, eager] = await Promise.all([nodeJson<Run>([...nodeargs.split(" "), "-e", script], ROOT), nodeJson<Run>(["-e", script], ROOT)]);
+    const [deferred, eager] = await withAndWithoutPreload<Run>(script);
     const sdk = ["exporter-zipkin", "instrumentation", "instrumentation-grpc", "resources", "sdk-trace-base", "sdk-trace-node"];
     expect(eager.atLoad).toEqual(expect.arrayContaining(sdk)); // what the runner does on its own
     expect(eager.traced).toBe(true);
@@ -150,7 +150,6 @@ describe("pulumi-main.js, the program's entry point", () => {
   });
 
   it("with the preload run first (nodeargs), the runner's source-map-support is never loaded: no frame is mapped through it", async () => {
-    const { nodeargs } = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).runtime.options;
     const runnerIndex = join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run", "index.js");
     const script = `require("node:module").createRequire(${JSON.stringify(runnerIndex)})("source-map-support/register");
       console.log(JSON.stringify({
@@ -160,7 +159,7 @@ describe("pulumi-main.js, the program's entry point", () => {
     // Without the preload, the runner's request registers source-map-support, which maps the dependency's frame.
     const control = await nodeJson<{ loaded: boolean; frame: string }>(["-e", script]);
     expect(control).toEqual({ loaded: true, frame: expect.stringContaining(`${join(dir, "node_modules", "captured", "index.ts")}:40:`) });
-    expect(await nodeJson([...nodeargs.split(" "), "-e", script])).toEqual({
+    expect(await nodeJson([...nodeArgs(), "-e", script])).toEqual({
       loaded: false, frame: expect.stringContaining(`(${join(dir, "node_modules", "captured", "index.js")}:1:`),
     });
   });

@@ -16,8 +16,13 @@ export function committedStackConfig(stack: string): Record<string, any> {
  */
 export function entryPointFiles(): string[] {
   const main: string = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).main;
+  return [main, ...[...nodeArgs().join(" ").matchAll(/--require[= ](\S+)/g)].map((m) => normalize(m[1]))];
+}
+
+/** Pulumi.yaml's `nodeargs`: the arguments Pulumi's language host gives Node.js before the program. */
+export function nodeArgs(): string[] {
   const nodeargs: string = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).runtime.options.nodeargs ?? "";
-  return [main, ...[...nodeargs.matchAll(/--require[= ](\S+)/g)].map((m) => normalize(m[1]))];
+  return nodeargs.split(/\s+/).filter(Boolean);
 }
 
 const PROGRAM_MODULES = [join(ROOT, "index.ts"), join(ROOT, "components") + sep, join(ROOT, "lib") + sep];
