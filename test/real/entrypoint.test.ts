@@ -17,9 +17,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Runs Node.js with `args` in `cwd` (a failure's message carries its stderr). */
 const node = (args: string[], cwd = dir) => promisify(execFile)(process.execPath, args, { cwd, timeout: 60_000 });
 const nodeJson = async <T>(args: string[], cwd = dir): Promise<T> => JSON.parse((await node(args, cwd)).stdout);
-/** Runs `script` in the repository under Pulumi.yaml's nodeargs (the preload first) and without them. */
-const withAndWithoutPreload = <T>(script: string): Promise<[T, T]> =>
-  Promise.all([nodeJson<T>([...nodeArgs(), "-e", script], ROOT), nodeJson<T>(["-e", script], ROOT)]);
+/** Runs `script` in `cwd` under Pulumi.yaml's nodeargs (the preload first) and without them. */
+const withAndWithoutPreload = <T>(script: string, cwd = ROOT): Promise<[T, T]> =>
+  Promise.all([nodeJson<T>([...nodeArgs(), "-e", script], cwd), nodeJson<T>(["-e", script], cwd)]);
+/** A file of the installed Pulumi SDK. */
+const inPulumiSdk = (...file: string[]) => join(ROOT, "node_modules", "@pulumi", "pulumi", ...file);
 
 /** Runs the entry point as Pulumi's runtime would (require of package.json's main) and reports its exports. */
 function run(): Promise<{ exports: unknown; transpilerLoaded: boolean }> {
@@ -69,7 +71,7 @@ describe("pulumi-main.js, the program's entry point", () => {
   });
 
   it("the preload defers OpenTelemetry's SDK, which Pulumi's runner imports on every run, to the start of tracing", async () => {
-    const tracing = join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run", "tracing.js");
+    const tracing = inPulumiSdk("cmd", "run", "tracing.js");
     const script = `const loaded = () => [...new Set(Object.keys(require.cache)
         .map((f) => /node_modules\\/@opentelemetry\\/([^/]+)\\//.exec(f)?.[1]).filter((name) => name && name !== "api"))].sort();
       const tracing = require(${JSON.stringify(tracing)});
@@ -139,7 +141,7 @@ describe("pulumi-main.js, the program's entry point", () => {
     writeFileSync(join(pkg, "index.js"), 'exports.stack = () => new Error("where").stack;\n//# sourceMappingURL=index.js.map\n');
     writeFileSync(join(pkg, "index.js.map"), JSON.stringify({ version: 3, file: "index.js", sources: ["index.ts"], names: [], mappings: "AAuCA" }));
     writeFileSync(join(dir, "index.ts"), 'import { stack } from "captured";\ninterface Shape { lines: number }\n\nexport const trace: string = stack();\n');
-    const register = `require(${JSON.stringify(require.resolve("source-map-support/register", { paths: [join(ROOT, "node_modules", "@pulumi", "pulumi")] }))});`;
+    const register = `require(${JSON.stringify(require.resolve("source-map-support/register", { paths: [inPulumiSdk()] }))});`;
     const stackOf = (expression: string) => nodeJson<string>(["-e", `${register} console.log(JSON.stringify(${expression}));`]);
     // Without pulumi-main.js, source-map-support maps the dependency's frame (what this test must tell apart).
     expect(await stackOf('require("captured").stack()')).toContain(`${join(pkg, "index.ts")}:40:`);
@@ -150,16 +152,16 @@ describe("pulumi-main.js, the program's entry point", () => {
   });
 
   it("with the preload run first (nodeargs), the runner's source-map-support is never loaded: no frame is mapped through it", async () => {
-    const runnerIndex = join(ROOT, "node_modules", "@pulumi", "pulumi", "cmd", "run", "index.js");
+    const runnerIndex = inPulumiSdk("cmd", "run", "index.js");
     const script = `require("node:module").createRequire(${JSON.stringify(runnerIndex)})("source-map-support/register");
       console.log(JSON.stringify({
         loaded: Object.keys(require.cache).some((f) => f.includes("/source-map-support/")),
         frame: require("captured").stack().split("\\n")[1],
       }));`;
+    const [preloaded, control] = await withAndWithoutPreload<{ loaded: boolean; frame: string }>(script, dir);
     // Without the preload, the runner's request registers source-map-support, which maps the dependency's frame.
-    const control = await nodeJson<{ loaded: boolean; frame: string }>(["-e", script]);
     expect(control).toEqual({ loaded: true, frame: expect.stringContaining(`${join(dir, "node_modules", "captured", "index.ts")}:40:`) });
-    expect(await nodeJson([...nodeArgs(), "-e", script])).toEqual({
+    expect(preloaded).toEqual({
       loaded: false, frame: expect.stringContaining(`(${join(dir, "node_modules", "captured", "index.js")}:1:`),
     });
   });
