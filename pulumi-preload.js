@@ -75,27 +75,28 @@ function exportsLoadedOnFirstUse(load) {
   });
 }
 
-// Matched by the file that requires them, so nothing else is affected; a module that is not installed still fails
-// where it did (TypeScript's shim then falls back to its vendored copy).
+// Keyed by the request (looked up on every require) and matched by the file that makes it, so nothing else is
+// affected; a module that is not installed still fails where it did (TypeScript's shim then falls back to its
+// vendored copy).
 const inPulumiSdk = (...file) => path.join("node_modules", "@pulumi", "pulumi", ...file);
-const STAND_INS = [
+const STAND_INS = new Map([
   // `require("@pulumi/pulumi")` loads its function serialization (runtime/closure), which loads the TypeScript
   // compiler and npm's Arborist at once, though only `serializeFunction` and `computeCodePaths` use them: 0.3-0.5 s
   // of every `pulumi up` and `preview` here.
-  { request: "typescript", from: inPulumiSdk("typescript-shim.js"), standIn: loadedOnFirstUse },
-  { request: "@npmcli/arborist", from: inPulumiSdk("runtime", "closure", "codePaths.js"), standIn: loadedOnFirstUse },
+  ["typescript", { from: inPulumiSdk("typescript-shim.js"), standIn: loadedOnFirstUse }],
+  ["@npmcli/arborist", { from: inPulumiSdk("runtime", "closure", "codePaths.js"), standIn: loadedOnFirstUse }],
   // The runner's tracing module imports OpenTelemetry's SDK on every run and uses it only to start tracing
   // (`pulumi up --tracing`): 0.05-0.07 s.
   ...["resources", "sdk-trace-base", "exporter-zipkin", "instrumentation-grpc", "sdk-trace-node", "instrumentation"].map((name) =>
-    ({ request: `@opentelemetry/${name}`, from: inPulumiSdk("cmd", "run", "tracing.js"), standIn: exportsLoadedOnFirstUse })),
+    [`@opentelemetry/${name}`, { from: inPulumiSdk("cmd", "run", "tracing.js"), standIn: exportsLoadedOnFirstUse }]),
   // The runner's source-map-support would replace the stack formatting above for the whole run: this preload,
   // which set it, runs before the runner and only once.
-  { request: "source-map-support/register", from: inPulumiSdk("cmd", "run", "index.js"), standIn: () => ({}) },
-];
+  ["source-map-support/register", { from: inPulumiSdk("cmd", "run", "index.js"), standIn: () => ({}) }],
+]);
 const load = Module._load;
 Module._load = function loadOrStandIn(request, parent, isMain) {
-  const match = STAND_INS.find((s) => s.request === request && parent?.filename?.endsWith(s.from));
-  if (!match) return load.apply(this, arguments);
+  const match = STAND_INS.get(request);
+  if (!match || !parent?.filename?.endsWith(match.from)) return load.apply(this, arguments);
   Module._resolveFilename(request, parent, isMain);
   return match.standIn(() => load.call(this, request, parent, isMain));
 };
