@@ -8,7 +8,7 @@
 #   eval "$(bash scripts/build-tools.sh)"
 set -euo pipefail
 
-PULUMI_VERSION=3.255.0            # pkg/v3 tag whose module zip the Go proxy serves
+PULUMI_VERSION=3.276.0            # pkg/v3 tag whose module zip the Go proxy serves
 # The Node.js language host became a module of its own after sdk v3.68.0, and the proxy does not serve that
 # module; v3.68.0 is the newest release that ships it inside the sdk module. It speaks the older language
 # protocol, which the CLI still accepts (it falls back on Unimplemented), but it cannot run policy packs.

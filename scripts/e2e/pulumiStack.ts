@@ -9,11 +9,11 @@ import { execFile, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { entryPointFiles, loadProgramAfresh, ROOT } from "../../test/support/program";
+import { loadProgramAfresh, ROOT } from "../../test/support/program";
 
 export { ROOT };
 export const PROJECT = "memcached-gke";
-const PROGRAM_FILES = [...entryPointFiles(), "index.ts", "components", "lib", "package.json", "tsconfig.json", "node_modules"];
+const PROGRAM_FILES = ["index.ts", "components", "lib", "package.json", "tsconfig.json", "node_modules"];
 
 /** The directory holding the Go-built language host (see scripts/build-tools.sh). */
 const languageHostDir = () => join(process.env.E2E_TOOLS_BIN ?? "", "nodejs-host");

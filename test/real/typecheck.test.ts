@@ -1,6 +1,6 @@
-// `pulumi up` runs the program transpiled without a type check (pulumi-main.js: test/real/entrypoint.test.ts;
-// and tsconfig's noCheck for a runtime that still uses ts-node), so the type check must live in
-// `npm run build` / `npm test`: prove it still fails on a type error, on a copy of the project with one injected.
+// `pulumi up` runs the program through Pulumi's ts-node without a type check (tsconfig's noCheck becomes ts-node's
+// transpileOnly), so the type check must live in `npm run build` / `npm test`: prove it still fails on a type
+// error, on a copy of the project with one injected.
 import { execFile } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +19,7 @@ function build(dir: string): Promise<{ code: number; output: string }> {
 }
 
 describe("type checking", () => {
-  it("ts-node would skip it (tsconfig noCheck), npm run build does not", () => {
+  it("pulumi up skips it (tsconfig noCheck), npm run build does not", () => {
     expect(JSON.parse(readFileSync(join(ROOT, "tsconfig.json"), "utf8")).compilerOptions.noCheck).toBe(true);
     expect(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).scripts.build).toContain("--noCheck false");
   });
