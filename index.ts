@@ -6,9 +6,9 @@ import { Memcached } from "./components/memcached";
 import { MetricsDashboard } from "./components/metricsDashboard";
 import { SAMPLE_APP_COMPONENT, SampleApp } from "./components/sampleApp";
 import { MCROUTER_CHECK_SERIES, mcrouterCheckCommand, MEMCACHED_CHECK_SERIES, metricsCheckCommand } from "./lib/commands";
-import { MCROUTER_METRICS_PORT, METRICS_PORT } from "./lib/config";
+import { MCROUTER_METRICS_PORT, METRICS_PORT } from "./lib/ports";
 import { KUBERNETES_PROVIDER_OPTIONS } from "./lib/kubernetesProvider";
-import { readStackConfig } from "./lib/stackConfig";
+import { readStackConfig } from "./lib/config/stackConfig";
 
 const config = readStackConfig();
 

@@ -1,9 +1,10 @@
 import type * as Gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig, MCROUTER_PORT } from "../lib/config";
+import { ClusterConfig } from "../lib/config/schema";
+import { MCROUTER_PORT } from "../lib/ports";
 import { KUBERNETES_PROVIDER_OPTIONS } from "../lib/kubernetesProvider";
-import { gkeContextName, kubeconfigYaml, nodePoolShape, nodeServiceAccountId, NODE_SERVICE_ACCOUNT_ROLES } from "../lib/gke";
+import { gkeContextName, kubeconfigYaml, nodePoolShape, nodeServiceAccountId, NODE_SERVICE_ACCOUNT_ROLES } from "../lib/gke/cluster";
 
 export interface GkeClusterArgs {
   project: string;

@@ -1,15 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MCROUTER_METRICS_PORT, MCROUTER_PORT, McrouterConfig, MetricsConfig, Target } from "../lib/config";
-import { mcrouterAlertGroups } from "../lib/alerts";
-import { CACHE_CLIENT_LABEL, selectorLabels } from "../lib/labels";
+import { McrouterConfig, MetricsConfig, Target } from "../lib/config/schema";
+import { MCROUTER_METRICS_PORT, MCROUTER_PORT } from "../lib/ports";
+import { mcrouterAlertGroups } from "../lib/metrics/alerts";
+import { CACHE_CLIENT_LABEL, selectorLabels } from "../lib/tiers/labels";
 import {
   MCROUTER_CONFIG_DIR, MCROUTER_CONFIG_FILE, MCROUTER_VAR_DIR, mcrouterArgs, mcrouterReadinessCommand,
-} from "../lib/mcrouterArgs";
-import { mcrouterConfigJson, MemcachedPool } from "../lib/mcrouterConfig";
-import { exporterContainer, mcrouterExporterArgs } from "../lib/metrics";
-import { containerSecurityContext, guaranteedResources, podBase } from "../lib/podSpec";
-import { mcrouterResources } from "../lib/workloadResources";
+} from "../lib/tiers/mcrouterArgs";
+import { mcrouterConfigJson, MemcachedPool } from "../lib/tiers/mcrouterConfig";
+import { exporterContainer, mcrouterExporterArgs } from "../lib/metrics/exporters";
+import { containerSecurityContext, guaranteedResources, podBase } from "../lib/tiers/podSpec";
+import { mcrouterResources } from "../lib/capacity/workloadResources";
 import { TierNamespace } from "./tierNamespace";
 
 export const MCROUTER_COMPONENT = "mcrouter";

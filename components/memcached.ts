@@ -1,12 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MEMCACHED_PORT, MemcachedConfig, MetricsConfig, METRICS_PORT, Target } from "../lib/config";
-import { memcachedArgs, MEMCACHED_READINESS_COMMAND } from "../lib/memcachedArgs";
-import { memcachedEndpoints, MemcachedPool } from "../lib/mcrouterConfig";
-import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/podSpec";
-import { memcachedAlertGroups } from "../lib/alerts";
-import { exporterContainer, memcachedExporterArgs } from "../lib/metrics";
-import { memcachedResources } from "../lib/workloadResources";
+import { MemcachedConfig, MetricsConfig, Target } from "../lib/config/schema";
+import { MEMCACHED_PORT, METRICS_PORT } from "../lib/ports";
+import { memcachedArgs, MEMCACHED_READINESS_COMMAND } from "../lib/tiers/memcachedArgs";
+import { memcachedEndpoints, MemcachedPool } from "../lib/tiers/mcrouterConfig";
+import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/tiers/podSpec";
+import { memcachedAlertGroups } from "../lib/metrics/alerts";
+import { exporterContainer, memcachedExporterArgs } from "../lib/metrics/exporters";
+import { memcachedResources } from "../lib/capacity/workloadResources";
 import { TierNamespace } from "./tierNamespace";
 
 export const MEMCACHED_COMPONENT = "memcached";

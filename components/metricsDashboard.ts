@@ -1,13 +1,13 @@
 import type * as Gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { cloudMonitoringDashboard, dashboardConsoleUrl } from "../lib/dashboard";
+import { cloudMonitoringDashboard, dashboardConsoleUrl } from "../lib/metrics/dashboard";
 
 export interface MetricsDashboardArgs {
   project: string;
   displayName: string;
 }
 
-/** The cache's Cloud Monitoring dashboard (PromQL over Managed Prometheus's data; lib/dashboard.ts). */
+/** The cache's Cloud Monitoring dashboard (PromQL over Managed Prometheus's data; lib/metrics/dashboard.ts). */
 export class MetricsDashboard extends pulumi.ComponentResource {
   /** The dashboard's page in the Google Cloud console. */
   public readonly url: pulumi.Output<string>;

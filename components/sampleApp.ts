@@ -1,10 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MCROUTER_PORT, SampleAppConfig } from "../lib/config";
-import { DATA_PATH_CHECK_SCRIPT } from "../lib/dataPathCheck";
-import { CACHE_CLIENT_LABEL } from "../lib/labels";
-import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/podSpec";
-import { SAMPLE_APP_RESOURCES } from "../lib/workloadResources";
+import { SampleAppConfig } from "../lib/config/schema";
+import { MCROUTER_PORT } from "../lib/ports";
+import { DATA_PATH_CHECK_SCRIPT } from "../lib/tiers/dataPathCheck";
+import { CACHE_CLIENT_LABEL } from "../lib/tiers/labels";
+import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/tiers/podSpec";
+import { SAMPLE_APP_RESOURCES } from "../lib/capacity/workloadResources";
 import { TierNamespace } from "./tierNamespace";
 
 export const SAMPLE_APP_COMPONENT = "sample-app";

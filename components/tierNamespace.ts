@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { RuleGroup, ruleObject, scrapeJob } from "../lib/alerts";
-import { OWNERSHIP_ANNOTATIONS, PodSecurityLevel, podSecurityLabels, selectorLabels, standardLabels } from "../lib/labels";
-import { MetricsConfig, Target } from "../lib/config";
-import { metricsCollector, scrapeObject } from "../lib/metrics";
+import { RuleGroup, ruleObject, scrapeJob } from "../lib/metrics/alerts";
+import { OWNERSHIP_ANNOTATIONS, PodSecurityLevel, podSecurityLabels, selectorLabels, standardLabels } from "../lib/tiers/labels";
+import { MetricsConfig, Target } from "../lib/config/schema";
+import { metricsCollector, scrapeObject } from "../lib/metrics/exporters";
 
 export interface TierMetrics {
   metrics: MetricsConfig;

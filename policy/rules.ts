@@ -1,8 +1,9 @@
 // The hardening rules (K1-K14 workloads, G1-G11 GKE, M1-M10 memcached/mcrouter) as plain functions over
 // resources, so tests can run them without a PolicyPack (whose constructor starts a gRPC server).
 // Sources: kube-linter, kube-score, Polaris, CIS GKE Benchmark, memcached docs (see README).
-import { CONNECTION_HEADROOM, MCROUTER_METRICS_PORT, MEMCACHED_PORT, METRICS_PORT } from "../lib/config";
-import { memcachedMemoryLimitMib } from "../lib/sizing";
+import { CONNECTION_HEADROOM } from "../lib/capacity/connections";
+import { MCROUTER_METRICS_PORT, MEMCACHED_PORT, METRICS_PORT } from "../lib/ports";
+import { memcachedMemoryLimitMib } from "../lib/capacity/memcachedMemory";
 
 export interface Resource {
   type: string;

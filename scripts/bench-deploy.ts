@@ -11,8 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { command, kubectl, log, startControlPlane, stopControlPlane } from "./e2e/controlPlane";
 import { gkeShapedNodes } from "./e2e/gkeShape";
-import { Cli, openStack, PROJECT, pulumiCli, ROOT } from "./e2e/pulumiStack";
+import { Cli, openStack, pulumiCli, ROOT } from "./e2e/pulumiStack";
 import { committedPool, initStack } from "./e2e/stacks";
+import { PROJECT_NAME } from "../lib/project";
 
 const TARGETS = { up: 1.8, preview: 1.5 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     const cp = await startControlPlane(dir, gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }));
     const kc = cp.kubeconfig;
     const render = await openStack(dir, "render");
-    await render.setConfig(`${PROJECT}:existingCluster.renderYamlToDirectory`, { value: join(dir, "rendered") }, true);
+    await render.setConfig(`${PROJECT_NAME}:existingCluster.renderYamlToDirectory`, { value: join(dir, "rendered") }, true);
     await render.up();
     const manifests = join(dir, "rendered", "1-manifest");
     const namespaces = readdirSync(manifests).filter((f) => f.startsWith("v1-namespace-")).flatMap((f) => ["-f", join(manifests, f)]);

@@ -1,8 +1,8 @@
 // Prints the capacity tables of the README ("Capacity"): GKE's own pods, and each committed GKE stack's
 // fullest node. `npx tsx scripts/capacity-report.ts`; a test keeps the README equal to this output.
-import { stackCapacity } from "../lib/capacityCheck";
-import { parseStackConfig } from "../lib/config";
-import { GKE_SYSTEM_PODS } from "../lib/gkeNodes";
+import { stackCapacity } from "../lib/capacity/check";
+import { parseStackConfig } from "../lib/config/validate";
+import { GKE_SYSTEM_PODS } from "../lib/capacity/gkeNodes";
 import { cpuQuantity } from "../lib/quantity";
 import { COMMITTED_STACKS, rawStackConfig } from "../test/harness";
 

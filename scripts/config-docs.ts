@@ -1,10 +1,10 @@
-// Pulumi.yaml's config declarations and the README's key table, generated from lib/config.ts's SCHEMA (the
+// Pulumi.yaml's config declarations and the README's key table, generated from lib/config/schema.ts's SCHEMA (the
 // one declaration of every key). `npm run gen:config` rewrites both; a test fails while either is stale.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
-import { Field } from "../lib/configSchema";
-import { SCHEMA, SECTIONS, TARGET_DOC, TARGETS } from "../lib/config";
+import { Field } from "../lib/config/fields";
+import { SCHEMA, SECTIONS, TARGET_DOC, TARGETS } from "../lib/config/schema";
 
 const ROOT = join(__dirname, "..");
 const README_BEGIN = "<!-- config-keys:begin -->";

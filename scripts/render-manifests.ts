@@ -3,14 +3,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { openStack, PROJECT } from "./e2e/pulumiStack";
+import { openStack } from "./e2e/pulumiStack";
+import { PROJECT_NAME } from "../lib/project";
 
 async function main(): Promise<void> {
   const outDir = resolve(process.argv[2] ?? "rendered");
   const stateDir = mkdtempSync(join(tmpdir(), "memcached-gke-render-"));
   try {
     const stack = await openStack(stateDir, "local");
-    await stack.setConfig(`${PROJECT}:existingCluster.renderYamlToDirectory`, { value: outDir }, true);
+    await stack.setConfig(`${PROJECT_NAME}:existingCluster.renderYamlToDirectory`, { value: outDir }, true);
     await stack.up({ onOutput: (s) => { if (process.env.RENDER_VERBOSE) process.stdout.write(s); } });
     console.log(`[render] manifests in ${join(outDir, "1-manifest")}`);
   } finally {

@@ -3,11 +3,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { capacity, CapacityInput } from "../lib/capacity";
-import { stackCapacity } from "../lib/capacityCheck";
-import { parseStackConfig } from "../lib/config";
-import { GKE_SYSTEM_PODS, gkeAllocatable, gkeSystemLoad } from "../lib/gkeNodes";
-import { machineShape, nextLargerMachineType } from "../lib/machineTypes";
+import { capacity, CapacityInput } from "../lib/capacity/model";
+import { stackCapacity } from "../lib/capacity/check";
+import { parseStackConfig } from "../lib/config/validate";
+import { GKE_SYSTEM_PODS, gkeAllocatable, gkeSystemLoad } from "../lib/capacity/gkeNodes";
+import { machineShape, nextLargerMachineType } from "../lib/capacity/machineTypes";
 import { cpuMillis, cpuQuantity, memoryMib } from "../lib/quantity";
 import { capacityTables } from "../scripts/capacity-report";
 import { COMMITTED_STACKS, rawStackConfig, ROOT } from "./harness";

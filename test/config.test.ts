@@ -1,12 +1,14 @@
 // Validation: every bad configuration refused before any resource exists, each problem naming the key path,
 // the bad value and the fix; every problem at once; only the project's own error for any input; and the
-// generated declarations (Pulumi.yaml, README) equal to the one in lib/config.ts.
+// generated declarations (Pulumi.yaml, README) equal to the one in lib/config/schema.ts.
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { ConfigErrors, parseStackConfig, RawConfig, requiredMemcachedConnections, SECTIONS } from "../lib/config";
+import { requiredMemcachedConnections } from "../lib/capacity/connections";
+import { SECTIONS } from "../lib/config/schema";
+import { ConfigErrors, parseStackConfig, RawConfig } from "../lib/config/validate";
 import { pulumiConfigDeclarations, readmeKeyTable } from "../scripts/config-docs";
 import { ProgramFailure, rawStackConfig, ROOT, runProgram } from "./harness";
 import { BAD_CONFIGS } from "./support/badConfigs";
@@ -344,7 +346,7 @@ describe("config validation", () => {
   });
 });
 
-describe("one declaration of every key (lib/config.ts SCHEMA)", () => {
+describe("one declaration of every key (lib/config/schema.ts SCHEMA)", () => {
   it("Pulumi.yaml's config declarations are the generated ones (npm run gen:config)", () => {
     expect(parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8")).config).toEqual(pulumiConfigDeclarations());
   });

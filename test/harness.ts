@@ -4,14 +4,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { rawConfig, RawConfig } from "../lib/config";
+import { rawConfig, RawConfig } from "../lib/config/validate";
 import { committedStackConfig, loadProgramAfresh, ROOT } from "./support/program";
+import { PROJECT_NAME } from "../lib/project";
 
 export { ROOT };
 
 // Internal to the SDK (not in its typings): resolves once every registration RPC has been answered.
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
-export const PROJECT = "memcached-gke";
 
 export interface Recorded {
   type: string;
@@ -25,7 +25,7 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
   const project = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8"));
   const values: Record<string, unknown> = {};
   for (const [key, decl] of Object.entries<any>(project.config ?? {})) {
-    if (decl?.default !== undefined) values[`${PROJECT}:${key}`] = decl.default;
+    if (decl?.default !== undefined) values[`${PROJECT_NAME}:${key}`] = decl.default;
   }
   return { ...values, ...committedStackConfig(stack), ...overrides };
 }
@@ -71,7 +71,7 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
     call(args) {
       throw new Error(`unexpected provider function call ${args.token}`);
     },
-  }, PROJECT, stack, false);
+  }, PROJECT_NAME, stack, false);
   const config = Object.fromEntries(Object.entries(stackConfig(stack, overrides))
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
@@ -124,10 +124,10 @@ export const COMMITTED_STACKS: string[] = readdirSync(ROOT)
   .filter((s): s is string => s !== undefined)
   .sort();
 
-/** A committed stack's config as the program reads it (see lib/stackConfig.ts), without running the program. */
+/** A committed stack's config as the program reads it (see lib/config/stackConfig.ts), without running the program. */
 export function rawStackConfig(stack: string, overrides: Record<string, unknown> = {}): RawConfig {
   const values = stackConfig(stack, overrides);
   const asPulumiHoldsIt = (v: unknown) => (v === undefined || typeof v === "string" ? v : JSON.stringify(v));
-  return rawConfig(stack, values["gcp:project"], (key) => asPulumiHoldsIt(values[`${PROJECT}:${key}`]),
+  return rawConfig(stack, values["gcp:project"], (key) => asPulumiHoldsIt(values[`${PROJECT_NAME}:${key}`]),
     Object.keys(values).filter((k) => values[k] !== undefined));
 }

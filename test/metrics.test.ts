@@ -3,10 +3,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DEFAULTS } from "../lib/config";
-import { mcrouterAlertGroups } from "../lib/alerts";
+import { DEFAULTS } from "../lib/config/schema";
+import { mcrouterAlertGroups } from "../lib/metrics/alerts";
 import { MCROUTER_CHECK_SERIES, seriesNames } from "../lib/commands";
-import { PANELS } from "../lib/dashboard";
+import { PANELS } from "../lib/metrics/dashboard";
 import { GRAFANA_DASHBOARD_FILE, grafanaDashboardText } from "../scripts/dashboards";
 import { COMMITTED_STACKS, runProgram } from "./harness";
 import { ROOT } from "./support/program";

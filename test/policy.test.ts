@@ -2,10 +2,11 @@
 // deliberately broken resources (each reported, with a clear message).
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluate, Resource, RULES, T } from "../policy/rules";
-import { COMMITTED_STACKS, PROJECT, ProgramRun, runProgram } from "./harness";
+import { COMMITTED_STACKS, ProgramRun, runProgram } from "./harness";
+import { PROJECT_NAME } from "../lib/project";
 
 function asPolicyResources(stack: string, run: ProgramRun): Resource[] {
-  return run.resources.map((r) => ({ type: r.type, name: r.name, urn: `urn:pulumi:${stack}::${PROJECT}::${r.type}::${r.name}`, props: r.inputs }));
+  return run.resources.map((r) => ({ type: r.type, name: r.name, urn: `urn:pulumi:${stack}::${PROJECT_NAME}::${r.type}::${r.name}`, props: r.inputs }));
 }
 
 const stacks: Record<string, Resource[]> = {};

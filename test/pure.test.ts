@@ -1,11 +1,12 @@
 // Table tests of the pure functions behind the components.
 import { describe, expect, it } from "vitest";
-import { nodePoolShape, nodeServiceAccountId } from "../lib/gke";
-import { mcrouterArgs, mcrouterReadinessCommand } from "../lib/mcrouterArgs";
-import { mcrouterConfig, mcrouterConfigJson, memcachedEndpoints, MemcachedPool } from "../lib/mcrouterConfig";
-import { memcachedArgs } from "../lib/memcachedArgs";
-import { memcachedMemoryLimitMib } from "../lib/sizing";
-import { DEFAULTS, parseStackConfig } from "../lib/config";
+import { nodePoolShape, nodeServiceAccountId } from "../lib/gke/cluster";
+import { mcrouterArgs, mcrouterReadinessCommand } from "../lib/tiers/mcrouterArgs";
+import { mcrouterConfig, mcrouterConfigJson, memcachedEndpoints, MemcachedPool } from "../lib/tiers/mcrouterConfig";
+import { memcachedArgs } from "../lib/tiers/memcachedArgs";
+import { memcachedMemoryLimitMib } from "../lib/capacity/memcachedMemory";
+import { DEFAULTS } from "../lib/config/schema";
+import { parseStackConfig } from "../lib/config/validate";
 
 const pool = (replicas: number): MemcachedPool => ({
   statefulSetName: "memcached", serviceName: "memcached", namespace: "cache", replicas, clusterDomain: "cluster.local", port: 11211,

@@ -1,6 +1,6 @@
 // The composed stack under mocks, for every committed stack config: exact inputs of what it creates.
 import { describe, expect, it } from "vitest";
-import { mcrouterConfigJson } from "../lib/mcrouterConfig";
+import { mcrouterConfigJson } from "../lib/tiers/mcrouterConfig";
 import { runProgram } from "./harness";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";

@@ -7,7 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { join } from "node:path";
 import { freePort } from "../../test/support/freePort";
 import { KwokNode, systemPlaceholders } from "./gkeShape";
-import { GKE_SYSTEM_PODS } from "../../lib/gkeNodes";
+import { GKE_SYSTEM_PODS } from "../../lib/capacity/gkeNodes";
 
 export interface ControlPlane {
   dir: string;

@@ -1,7 +1,7 @@
 // KWOK nodes shaped like a GKE node pool of a given machine type, and placeholder pods that take what GKE's
 // own pods take on them: the e2e then schedules against the same numbers the capacity model uses.
-import { GKE_SYSTEM_PODS, gkeAllocatable, gkeSystemLoad, Resources } from "../../lib/gkeNodes";
-import { machineShape } from "../../lib/machineTypes";
+import { GKE_SYSTEM_PODS, gkeAllocatable, gkeSystemLoad, Resources } from "../../lib/capacity/gkeNodes";
+import { machineShape } from "../../lib/capacity/machineTypes";
 import { cpuQuantity, mebibytes } from "../../lib/quantity";
 
 export interface KwokNode {
@@ -56,7 +56,7 @@ export function gkeShapedNodes(pool: NodePoolShape): KwokNode[] {
 }
 
 /**
- * kube-system workloads that request what GKE's own pods do (lib/gkeNodes.ts), owned as on GKE so that a
+ * kube-system workloads that request what GKE's own pods do (lib/capacity/gkeNodes.ts), owned as on GKE so that a
  * drain treats them alike: each per-node pod as a DaemonSet, each cluster-wide one as a Deployment that
  * prefers the first nodes (replica r on node r: every singleton on the first node, the capacity model's
  * fullest node), its replicas on distinct nodes.

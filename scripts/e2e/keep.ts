@@ -6,8 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { log, startControlPlane, stopControlPlane } from "./controlPlane";
 import { gkeShapedNodes } from "./gkeShape";
-import { prepareProject, PROJECT, pulumiCli, pulumiEnv } from "./pulumiStack";
+import { prepareProject, pulumiCli, pulumiEnv } from "./pulumiStack";
 import { committedPool, initStack } from "./stacks";
+import { PROJECT_NAME } from "../../lib/project";
 
 const KEEP_DIR = join(process.env.XDG_STATE_HOME ?? join(process.env.HOME ?? tmpdir(), ".local", "state"), "memcached-gke-e2e");
 
@@ -29,7 +30,7 @@ Tear it all down with: npm run e2e:down`);
 
 async function down(): Promise<void> {
   // A keep that failed half-way has a control plane but maybe no stack: stop the control plane regardless.
-  if (existsSync(join(KEEP_DIR, "backend", ".pulumi", "stacks", PROJECT, "local.json"))) {
+  if (existsSync(join(KEEP_DIR, "backend", ".pulumi", "stacks", PROJECT_NAME, "local.json"))) {
     const cli = pulumiCli(prepareProject(KEEP_DIR, "local"), KEEP_DIR, join(KEEP_DIR, "kubeconfig"));
     await cli(["destroy", "--yes", "--skip-preview", "--stack", "local"]);
   }

@@ -10,9 +10,9 @@ import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { loadProgramAfresh, ROOT } from "../../test/support/program";
+import { PROJECT_NAME } from "../../lib/project";
 
 export { ROOT };
-export const PROJECT = "memcached-gke";
 const PROGRAM_FILES = ["index.ts", "components", "lib", "package.json", "tsconfig.json", "node_modules"];
 
 /** The directory holding the Go-built language host (see scripts/build-tools.sh). */
@@ -99,13 +99,13 @@ const program = loadProgramAfresh;
 export async function openStack(stateDir: string, stackName: string, kubeconfig?: string,
   inlineProgram: () => Promise<Record<string, unknown> | void> = program): Promise<Stack> {
   const workDir = prepareProject(stateDir, stackName);
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName, projectName: PROJECT, program: inlineProgram }, {
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName, projectName: PROJECT_NAME, program: inlineProgram }, {
     workDir,
     envVars: pulumiEnv(stateDir, kubeconfig),
   });
   if (kubeconfig) {
-    await stack.setConfig(`${PROJECT}:existingCluster.kubeconfig`, { value: kubeconfig }, true);
-    await stack.setConfig(`${PROJECT}:existingCluster.context`, { value: "kwok" }, true);
+    await stack.setConfig(`${PROJECT_NAME}:existingCluster.kubeconfig`, { value: kubeconfig }, true);
+    await stack.setConfig(`${PROJECT_NAME}:existingCluster.context`, { value: "kwok" }, true);
   }
   return stack;
 }

@@ -3,14 +3,15 @@
 import { ControlPlane, kubectl, kubectlJson } from "./controlPlane";
 import { freeOnFullestNode, NodePoolShape } from "./gkeShape";
 import { committedStackConfig } from "../../test/support/program";
-import { Cli, prepareProject, PROJECT, pulumiCli } from "./pulumiStack";
+import { Cli, prepareProject, pulumiCli } from "./pulumiStack";
+import { PROJECT_NAME } from "../../lib/project";
 
 export const NAMESPACES = ["memcached", "mcrouter", "cache-clients"];
 const KWOK_CONTEXT = "kwok";
 
 /** The node pool a committed GKE stack creates (its machine type, zones and node count). */
 export function committedPool(stack: string): NodePoolShape {
-  const cluster = committedStackConfig(stack)[`${PROJECT}:cluster`];
+  const cluster = committedStackConfig(stack)[`${PROJECT_NAME}:cluster`];
   const zones: string[] = cluster.nodeLocations?.length ? cluster.nodeLocations : [cluster.location];
   return { cluster: `memcached-${stack}`, machineType: cluster.machineType, zones, count: cluster.nodeCount };
 }
@@ -18,11 +19,11 @@ export function committedPool(stack: string): NodePoolShape {
 /** A committed GKE stack's workload sizes, deployed onto an existing cluster whose nodes are `pool`'s. */
 export function gkeSizedStackConfig(stack: string, pool: NodePoolShape, kubeconfig: string, overrides: Record<string, object> = {}): Record<string, unknown> {
   const committed = committedStackConfig(stack);
-  const section = (key: string) => ({ ...committed[`${PROJECT}:${key}`], ...overrides[key] });
+  const section = (key: string) => ({ ...committed[`${PROJECT_NAME}:${key}`], ...overrides[key] });
   return {
-    [`${PROJECT}:target`]: "existing",
-    [`${PROJECT}:existingCluster`]: { kubeconfig, context: KWOK_CONTEXT, nodeCount: pool.count, nodeAllocatable: freeOnFullestNode(pool) },
-    ...Object.fromEntries(["memcached", "mcrouter", "sampleApp"].map((k) => [`${PROJECT}:${k}`, section(k)])),
+    [`${PROJECT_NAME}:target`]: "existing",
+    [`${PROJECT_NAME}:existingCluster`]: { kubeconfig, context: KWOK_CONTEXT, nodeCount: pool.count, nodeAllocatable: freeOnFullestNode(pool) },
+    ...Object.fromEntries(["memcached", "mcrouter", "sampleApp"].map((k) => [`${PROJECT_NAME}:${k}`, section(k)])),
   };
 }
 
@@ -31,8 +32,8 @@ export async function initStack(stateDir: string, cp: ControlPlane, name: string
   const cli = pulumiCli(prepareProject(stateDir, name, config), stateDir, cp.kubeconfig);
   await cli(["stack", "init", name]);
   if (!config) {
-    await cli(["config", "set", "--path", `${PROJECT}:existingCluster.kubeconfig`, cp.kubeconfig]);
-    await cli(["config", "set", "--path", `${PROJECT}:existingCluster.context`, KWOK_CONTEXT]);
+    await cli(["config", "set", "--path", `${PROJECT_NAME}:existingCluster.kubeconfig`, cp.kubeconfig]);
+    await cli(["config", "set", "--path", `${PROJECT_NAME}:existingCluster.context`, KWOK_CONTEXT]);
   }
   return cli;
 }

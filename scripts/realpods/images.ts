@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { DEFAULTS } from "../../lib/config";
+import { DEFAULTS } from "../../lib/config/schema";
 
 export const PAUSE_IMAGE = "localhost/realpods/pause:e2e";
 export const COREDNS_IMAGE = "localhost/realpods/coredns:e2e";

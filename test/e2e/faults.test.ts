@@ -8,9 +8,10 @@ import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { alive, isRunning, kubectl, kubectlJson, log, restartProcess, stopProcess, waitFor } from "../../scripts/e2e/controlPlane";
 import { gkeShapedNodes } from "../../scripts/e2e/gkeShape";
-import { Cli, PROJECT, Running } from "../../scripts/e2e/pulumiStack";
+import { Cli, Running } from "../../scripts/e2e/pulumiStack";
 import { committedPool, initStack, leftovers, NAMESPACES, plannedChanges, pods, ready } from "../../scripts/e2e/stacks";
 import { controlPlaneFor, timed } from "./setup";
+import { PROJECT_NAME } from "../../lib/project";
 
 const { cp, stateDir } = controlPlaneFor("faults", () => gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }));
 const UP = ["up", "--yes", "--skip-preview"];
@@ -121,7 +122,7 @@ describe("faults and their recovery", () => {
         await cli(["cancel", "--yes"]);
       } else {
         expect(next).toMatch(/failed to load checkpoint: EOF/);
-        const attrs = join(stateDir(), "backend", ".pulumi", "stacks", PROJECT, "sigkill.json.attrs");
+        const attrs = join(stateDir(), "backend", ".pulumi", "stacks", PROJECT_NAME, "sigkill.json.attrs");
         expect(statSync(attrs).size).toBe(0);
         log(`after SIGKILL the checkpoint's metadata was empty: rm ${attrs}`);
         rmSync(attrs);
@@ -144,7 +145,7 @@ describe("faults and their recovery", () => {
     // The stack's field manager owns spec.replicas again; kubectl's scale no longer does.
     const owners = (await kubectlJson(kc, ["get", "statefulset", "memcached", "-n", "memcached", "--show-managed-fields"])).metadata.managedFields
       .filter((f: any) => f.fieldsV1?.["f:spec"]?.["f:replicas"] !== undefined).map((f: any) => f.manager);
-    expect(owners).toEqual([PROJECT]);
+    expect(owners).toEqual([PROJECT_NAME]);
     await waitFor("3 Ready memcached pods", 60_000, async () => (await pods(kc, "memcached", "memcached")).filter(ready).length === 3);
     await expectConverged(cli, clean);
     await destroyLeavesNothing(cli);

@@ -3,8 +3,8 @@
 // by the real `pulumi up`. Every pod must be scheduled and Ready; a stack too big for its nodes must be
 // refused by `pulumi preview` with the capacity message, changing nothing.
 import { describe, expect, it } from "vitest";
-import { DEFAULTS } from "../../lib/config";
-import { GKE_SYSTEM_PODS } from "../../lib/gkeNodes";
+import { DEFAULTS } from "../../lib/config/schema";
+import { GKE_SYSTEM_PODS } from "../../lib/capacity/gkeNodes";
 import { kubectlJson } from "../../scripts/e2e/controlPlane";
 import { gkeShapedNodes, NodePoolShape } from "../../scripts/e2e/gkeShape";
 import { Cli } from "../../scripts/e2e/pulumiStack";

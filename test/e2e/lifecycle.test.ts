@@ -6,9 +6,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { kubectl, kubectlJson, log } from "../../scripts/e2e/controlPlane";
 import { gkeShapedNodes } from "../../scripts/e2e/gkeShape";
-import { Cli, openStack, PROJECT, ROOT } from "../../scripts/e2e/pulumiStack";
+import { Cli, openStack, ROOT } from "../../scripts/e2e/pulumiStack";
 import { committedPool, initStack, leftovers, plannedChanges, pods, ready } from "../../scripts/e2e/stacks";
 import { controlPlaneFor, timed } from "./setup";
+import { PROJECT_NAME } from "../../lib/project";
 
 const { cp, stateDir } = controlPlaneFor("lifecycle", () => gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }));
 const quiet = { onOutput: (s: string) => { if (process.env.E2E_VERBOSE) process.stdout.write(s); } };
@@ -61,7 +62,7 @@ describe("local stack lifecycle on the real engine", () => {
     before.sts = await uid(["get", "statefulset", "memcached", "-n", "memcached"]);
     before.cm = await uid(["get", "configmap", "mcrouter-config", "-n", "mcrouter"]);
     before.mcrouterPods = await mcrouterPodUids();
-    await cli(["config", "set", "--path", `${PROJECT}:memcached.replicas`, "10"]);
+    await cli(["config", "set", "--path", `${PROJECT_NAME}:memcached.replicas`, "10"]);
     const planned = await plannedChanges(cli);
     expect(planned).toMatchObject({ update: 2 });
     expect([planned.create, planned.delete, planned.replace]).toEqual([undefined, undefined, undefined]);
@@ -123,7 +124,7 @@ describe("local stack lifecycle on the real engine", () => {
     const renderDir = join(stateDir(), "rendered");
     // The provider renders without any cluster (and refuses a kubeconfig next to renderYamlToDirectory).
     const stack = await openStack(stateDir(), "render");
-    await stack.setConfig(`${PROJECT}:existingCluster.renderYamlToDirectory`, { value: renderDir }, true);
+    await stack.setConfig(`${PROJECT_NAME}:existingCluster.renderYamlToDirectory`, { value: renderDir }, true);
     await stack.up(quiet);
     const manifests = join(renderDir, "1-manifest");
     const files = readdirSync(manifests);

@@ -6,11 +6,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { kubectl, kubectlJson, waitFor } from "../../scripts/e2e/controlPlane";
 import { gkeShapedNodes } from "../../scripts/e2e/gkeShape";
-import { Cli, PROJECT } from "../../scripts/e2e/pulumiStack";
+import { Cli } from "../../scripts/e2e/pulumiStack";
 import { committedPool, initStack, leftovers } from "../../scripts/e2e/stacks";
 import { runProgram } from "../harness";
 import { committedStackConfig } from "../support/program";
 import { controlPlaneFor, timed } from "./setup";
+import { PROJECT_NAME } from "../../lib/project";
 
 const crdsDir = process.env.CRDS_DIR;
 if (!crdsDir) throw new Error("CRDS_DIR is unset: the e2e runs through scripts/e2e.sh, which fetches the CRDs");
@@ -36,11 +37,11 @@ describe("metrics objects on a real API server", () => {
     const committed = committedStackConfig("local");
     cli = await initStack(stateDir(), cp(), "metrics", {
       ...committed,
-      [`${PROJECT}:existingCluster`]: { ...committed[`${PROJECT}:existingCluster`], kubeconfig: cp().kubeconfig, context: "kwok" },
-      [`${PROJECT}:metrics`]: { prometheusOperator: true, collectorNamespace: "monitoring" },
+      [`${PROJECT_NAME}:existingCluster`]: { ...committed[`${PROJECT_NAME}:existingCluster`], kubeconfig: cp().kubeconfig, context: "kwok" },
+      [`${PROJECT_NAME}:metrics`]: { prometheusOperator: true, collectorNamespace: "monitoring" },
     });
     await timed("pulumi up (metrics objects)", () => cli(["up", "--yes", "--skip-preview"]));
-    const expected = await runProgram("local", { [`${PROJECT}:metrics`]: { prometheusOperator: true, collectorNamespace: "monitoring" } });
+    const expected = await runProgram("local", { [`${PROJECT_NAME}:metrics`]: { prometheusOperator: true, collectorNamespace: "monitoring" } });
     for (const tier of ["memcached", "mcrouter"]) {
       for (const [type, resource, name] of [["kubernetes:monitoring.coreos.com/v1:PodMonitor", "podmonitor", `${tier}-scrape`], ["kubernetes:monitoring.coreos.com/v1:PrometheusRule", "prometheusrule", `${tier}-alerts`]]) {
         const live = await kubectlJson(cp().kubeconfig, ["get", resource, "-n", tier, tier]);

@@ -4,7 +4,7 @@
 // run here; its answer to `get __mcrouter__.version` is mcrouter's documented admin reply.
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MCROUTER_PORT } from "../../lib/config";
+import { MCROUTER_PORT } from "../../lib/ports";
 import { fakeServer } from "../support/fakeServer";
 import { freePort } from "../support/freePort";
 import { MemcachedProcess, startMemcached } from "../support/memcachedProcess";

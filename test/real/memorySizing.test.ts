@@ -1,8 +1,8 @@
 // memcached filled past -m with the exact args of each committed stack stays below the container limit
 // the sizing function gives it: it evicts instead of being OOM-killed.
 import { describe, expect, it } from "vitest";
-import { CONNECTION_HEADROOM } from "../../lib/config";
-import { PER_CONNECTION_KIB } from "../../lib/sizing";
+import { CONNECTION_HEADROOM } from "../../lib/capacity/connections";
+import { PER_CONNECTION_KIB } from "../../lib/capacity/memcachedMemory";
 import { measureConnections, measureFill } from "../support/memoryMeasure";
 import { COMMITTED_STACKS, stackArtifacts } from "../support/stackArtifacts";
 

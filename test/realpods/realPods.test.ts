@@ -7,17 +7,19 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULTS, MCROUTER_METRICS_PORT, METRICS_PORT } from "../../lib/config";
-import { CACHE_CLIENT_LABEL } from "../../lib/labels";
-import { MEMCACHED_READINESS_COMMAND } from "../../lib/memcachedArgs";
-import { DATA_PATH_CHECK_SCRIPT } from "../../lib/dataPathCheck";
+import { DEFAULTS } from "../../lib/config/schema";
+import { MCROUTER_METRICS_PORT, METRICS_PORT } from "../../lib/ports";
+import { CACHE_CLIENT_LABEL } from "../../lib/tiers/labels";
+import { MEMCACHED_READINESS_COMMAND } from "../../lib/tiers/memcachedArgs";
+import { DATA_PATH_CHECK_SCRIPT } from "../../lib/tiers/dataPathCheck";
 import { kubectl, kubectlJson, log, waitFor } from "../../scripts/e2e/controlPlane";
-import { Cli, PROJECT } from "../../scripts/e2e/pulumiStack";
+import { Cli } from "../../scripts/e2e/pulumiStack";
 import { initStack, leftovers, pods, ready } from "../../scripts/e2e/stacks";
 import { MCROUTER_EXPORTER_STANDIN_IMAGE, MCROUTER_STANDIN_IMAGE } from "../../scripts/realpods/images";
 import { NODE_IP, NODE_NAME, RealNode, startRealNode, stopRealNode } from "../../scripts/realpods/node";
 import { committedStackConfig } from "../support/program";
 import { timed } from "../e2e/setup";
+import { PROJECT_NAME } from "../../lib/project";
 
 const bins = { realpods: process.env.REALPODS_BIN ?? "", own: process.env.REALPODS_OWN_BIN ?? "", exporter: process.env.MEMCACHED_EXPORTER_BIN ?? "" };
 if (!bins.realpods || !bins.own || !bins.exporter) throw new Error("the real-pods e2e runs through `npm run test:realpods` (scripts/realpods.sh)");
@@ -69,9 +71,9 @@ describe("the local stack on a real node", () => {
     const committed = committedStackConfig("local");
     cli = await initStack(dir, node, "local", {
       ...committed,
-      [`${PROJECT}:existingCluster`]: { ...committed[`${PROJECT}:existingCluster`], kubeconfig: node.kubeconfig, context: "kwok", nodeCount: 1 },
-      [`${PROJECT}:mcrouter`]: { ...committed[`${PROJECT}:mcrouter`], image: MCROUTER_STANDIN_IMAGE },
-      [`${PROJECT}:metrics`]: { ...committed[`${PROJECT}:metrics`], mcrouterExporterImage: MCROUTER_EXPORTER_STANDIN_IMAGE },
+      [`${PROJECT_NAME}:existingCluster`]: { ...committed[`${PROJECT_NAME}:existingCluster`], kubeconfig: node.kubeconfig, context: "kwok", nodeCount: 1 },
+      [`${PROJECT_NAME}:mcrouter`]: { ...committed[`${PROJECT_NAME}:mcrouter`], image: MCROUTER_STANDIN_IMAGE },
+      [`${PROJECT_NAME}:metrics`]: { ...committed[`${PROJECT_NAME}:metrics`], mcrouterExporterImage: MCROUTER_EXPORTER_STANDIN_IMAGE },
     });
     await timed("pulumi up onto the real node", () => cli(["up", "--yes", "--skip-preview"], 600_000));
     const memcached = await memcachedPods();

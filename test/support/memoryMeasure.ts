@@ -1,6 +1,6 @@
 // One memory measurement of memcached as a committed stack runs it: fill past -m, read RSS and evictions.
 import * as os from "node:os";
-import { memcachedMemoryLimitMib } from "../../lib/sizing";
+import { memcachedMemoryLimitMib } from "../../lib/capacity/memcachedMemory";
 import { fill, openConnections } from "./fill";
 import { commandOn, parseStats, startMemcached } from "./memcachedProcess";
 import { argValue, StackArtifacts } from "./stackArtifacts";

@@ -1,4 +1,6 @@
-export const PART_OF = "memcached-gke";
+import { PROJECT_NAME } from "../project";
+
+export const PART_OF = PROJECT_NAME;
 
 /**
  * Server-side apply ownership, on every object of the stack (pulumi-kubernetes annotations, read by the

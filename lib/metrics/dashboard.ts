@@ -1,6 +1,7 @@
 // The cache's dashboard, declared once as panels of PromQL over the exporters' metrics, and rendered
 // for Cloud Monitoring (a custom dashboard whose charts take PromQL: Dashboards API, TimeSeriesQuery
 // .prometheusQuery) and for Grafana (dashboards/memcached.grafana.json, generated: npm run gen:dashboards).
+import { PROJECT_NAME } from "../project";
 
 export interface Panel {
   title: string;
@@ -95,7 +96,7 @@ export function grafanaDashboard(title: string, panels: Panel[] = PANELS): objec
   return {
     __inputs: [{ name: "DS_PROMETHEUS", label: "Prometheus", type: "datasource", pluginId: "prometheus", pluginName: "Prometheus" }],
     title,
-    uid: "memcached-gke",
+    uid: PROJECT_NAME,
     schemaVersion: 39,
     time: { from: "now-6h", to: "now" },
     refresh: "30s",

@@ -1,10 +1,10 @@
 // The capacity model applied to a stack's configuration: the figures, and the problems validation reports
 // (naming the keys, the numbers and what would fit).
-import type { StackConfig } from "./config";
-import { capacity, CapacityInput, CapacityReport } from "./capacity";
+import type { StackConfig } from "../config/schema";
+import { capacity, CapacityInput, CapacityReport } from "./model";
 import { gkeAllocatable, gkeSystemLoad, Resources } from "./gkeNodes";
 import { machineShape, nextLargerMachineType } from "./machineTypes";
-import { cpuMillis, cpuQuantity, mebibytes, memoryMib } from "./quantity";
+import { cpuMillis, cpuQuantity, mebibytes, memoryMib } from "../quantity";
 import { mcrouterPodContainers, memcachedPodContainers, podRequests, requests, SAMPLE_APP_RESOURCES } from "./workloadResources";
 
 export interface StackCapacity {

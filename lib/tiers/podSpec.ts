@@ -1,7 +1,7 @@
 // Pod-level settings every workload of the stack shares.
 import { selectorLabels } from "./labels";
-import { mebibytes } from "./quantity";
-import { ContainerResources } from "./workloadResources";
+import { mebibytes } from "../quantity";
+import { ContainerResources } from "../capacity/workloadResources";
 
 export interface SecurityIds {
   uid: number;

@@ -1,7 +1,7 @@
 // Value checks of the config schema: each returns undefined for a good value, else what is wrong and the fix.
-import { Check } from "./configSchema";
-import { machineShape } from "./machineTypes";
-import { cpuMillis, memoryMib } from "./quantity";
+import { Check } from "./fields";
+import { machineShape } from "../capacity/machineTypes";
+import { cpuMillis, memoryMib } from "../quantity";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 

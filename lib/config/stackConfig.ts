@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigErrors, parseStackConfig, rawConfig, StackConfig } from "./config";
+import { StackConfig } from "./schema";
+import { ConfigErrors, parseStackConfig, rawConfig } from "./validate";
 
 /**
  * Reads every key this stack uses, once, and validates them together. On bad config it fails the program

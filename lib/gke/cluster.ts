@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterConfig } from "./config";
+import { ClusterConfig } from "../config/schema";
 
 /**
  * The node service account's roles: exactly what GKE nodes need to write logs and metrics and to pull

@@ -1,8 +1,9 @@
 // How the tiers' metrics are exported and collected: the exporters' command lines, and which scrape object
 // the target's collector reads. Pure: the components put these in objects, the tests assert them.
-import { MCROUTER_METRICS_PORT, MCROUTER_PORT, MEMCACHED_PORT, MetricsConfig, METRICS_PORT, Target } from "./config";
-import { containerSecurityContext, guaranteedResources, SecurityIds } from "./podSpec";
-import { EXPORTER_RESOURCES } from "./workloadResources";
+import { MetricsConfig, Target } from "../config/schema";
+import { MCROUTER_METRICS_PORT, MCROUTER_PORT, MEMCACHED_PORT, METRICS_PORT } from "../ports";
+import { containerSecurityContext, guaranteedResources, SecurityIds } from "../tiers/podSpec";
+import { EXPORTER_RESOURCES } from "../capacity/workloadResources";
 
 /** The exporter reads memcached's `stats` in its own pod (localhost) and serves /metrics on METRICS_PORT. */
 export const memcachedExporterArgs = (): string[] => [

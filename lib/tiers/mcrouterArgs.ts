@@ -1,4 +1,4 @@
-import { McrouterConfig } from "./config";
+import { McrouterConfig } from "../config/schema";
 
 /** Where the config ConfigMap is mounted: a directory (not subPath), so kubelet's updates reach the pod. */
 export const MCROUTER_CONFIG_DIR = "/etc/mcrouter";

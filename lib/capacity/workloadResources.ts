@@ -1,8 +1,8 @@
 // The resources of every container the stack runs, declared once: the components put them in the pod specs
 // and the capacity model places the same figures on nodes.
-import { McrouterConfig, MemcachedConfig, MetricsConfig } from "./config";
-import { cpuMillis } from "./quantity";
-import { memcachedMemoryLimitMib } from "./sizing";
+import { McrouterConfig, MemcachedConfig, MetricsConfig } from "../config/schema";
+import { cpuMillis } from "../quantity";
+import { memcachedMemoryLimitMib } from "./memcachedMemory";
 import { Resources } from "./gkeNodes";
 
 export interface ContainerResources {

@@ -2,8 +2,8 @@
 // promtool tests (test/real/alerts.test.ts) all take these groups. Thresholds come from the metrics config.
 // The metric names are memcached_exporter's (v0.16.0, pkg/exporter/exporter.go) and mcrouter_exporter's
 // (0.5.0, main.go: `stats all` and, with -mcrouter.server_metrics, `stats servers`).
-import { MetricsConfig } from "./config";
-import { Collector, COLLECTOR_API_VERSION, CustomObject } from "./metrics";
+import { MetricsConfig } from "../config/schema";
+import { Collector, COLLECTOR_API_VERSION, CustomObject } from "./exporters";
 
 export interface AlertRule {
   alert: string;

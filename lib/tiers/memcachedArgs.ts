@@ -1,4 +1,4 @@
-import { MEMCACHED_PORT } from "./config";
+import { MEMCACHED_PORT } from "../ports";
 
 /**
  * memcached's readiness check, run in its own container (the official alpine image has busybox sh and nc):
