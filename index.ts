@@ -5,42 +5,64 @@ import { Mcrouter, MCROUTER_POD_LABELS } from "./components/mcrouter";
 import { Memcached } from "./components/memcached";
 import { MetricsDashboard } from "./components/metricsDashboard";
 import { SAMPLE_APP_COMPONENT, SampleApp } from "./components/sampleApp";
-import { MCROUTER_CHECK_SERIES, mcrouterCheckCommand, MEMCACHED_CHECK_SERIES, metricsCheckCommand } from "./lib/commands";
+import {
+  MCROUTER_CHECK_SERIES,
+  mcrouterCheckCommand,
+  MEMCACHED_CHECK_SERIES,
+  metricsCheckCommand,
+} from "./lib/commands";
 import { MCROUTER_METRICS_PORT, METRICS_PORT } from "./lib/ports";
 import { KUBERNETES_PROVIDER_OPTIONS } from "./lib/kubernetesProvider";
 import { readStackConfig } from "./lib/config/stackConfig";
 
 const config = readStackConfig();
 
-const gke = config.cluster && new GkeCluster("gke", { project: config.project, cluster: config.cluster, managedPrometheus: config.metrics.enabled });
-const provider = gke?.provider ?? new k8s.Provider("existing", {
-  kubeconfig: config.existingCluster?.kubeconfig || undefined,
-  context: config.existingCluster?.context || undefined,
-  renderYamlToDirectory: config.existingCluster?.renderYamlToDirectory || undefined,
-  ...KUBERNETES_PROVIDER_OPTIONS,
-});
+const gke =
+  config.cluster &&
+  new GkeCluster("gke", {
+    project: config.project,
+    cluster: config.cluster,
+    managedPrometheus: config.metrics.enabled,
+  });
+const provider =
+  gke?.provider ??
+  new k8s.Provider("existing", {
+    kubeconfig: config.existingCluster?.kubeconfig || undefined,
+    context: config.existingCluster?.context || undefined,
+    renderYamlToDirectory: config.existingCluster?.renderYamlToDirectory || undefined,
+    ...KUBERNETES_PROVIDER_OPTIONS,
+  });
 const opts = { providers: [provider] };
 
-const memcached = new Memcached("memcached", {
-  config: config.memcached,
-  clients: { namespace: config.mcrouter.namespace, podLabels: MCROUTER_POD_LABELS },
-  metrics: config.metrics,
-  target: config.target,
-}, opts);
-const mcrouter = new Mcrouter("mcrouter", {
-  config: config.mcrouter,
-  pool: memcached.pool,
-  memcachedPodLabels: memcached.podLabels,
-  metrics: config.metrics,
-  target: config.target,
-}, opts);
+const memcached = new Memcached(
+  "memcached",
+  {
+    config: config.memcached,
+    clients: { namespace: config.mcrouter.namespace, podLabels: MCROUTER_POD_LABELS },
+    metrics: config.metrics,
+    target: config.target,
+  },
+  opts,
+);
+const mcrouter = new Mcrouter(
+  "mcrouter",
+  {
+    config: config.mcrouter,
+    pool: memcached.pool,
+    memcachedPodLabels: memcached.podLabels,
+    metrics: config.metrics,
+    target: config.target,
+  },
+  opts,
+);
 // Created alongside the cache, not after it: the app's startup probe, not the creation order, is what
 // holds its pods back until the data path works.
 const app = new SampleApp("sample-app", { config: config.sampleApp }, opts);
 
-const dashboard = config.cluster && config.metrics.enabled
-  ? new MetricsDashboard("dashboard", { project: config.project, displayName: `memcached (${config.cluster.name})` })
-  : undefined;
+const dashboard =
+  config.cluster && config.metrics.enabled
+    ? new MetricsDashboard("dashboard", { project: config.project, displayName: `memcached (${config.cluster.name})` })
+    : undefined;
 
 export const clusterName = gke?.clusterName;
 export const clusterLocation = gke?.location;
@@ -53,7 +75,14 @@ export const mcrouterPort = mcrouter.port;
 export const mcrouterServiceDns = mcrouter.serviceDns;
 export const checkCommand = mcrouterCheckCommand(app.namespace, SAMPLE_APP_COMPONENT);
 export const metricsCommand = config.metrics.enabled
-  ? metricsCheckCommand(memcached.namespace, `pod/${memcached.statefulSetName}-0`, METRICS_PORT, MEMCACHED_CHECK_SERIES) : undefined;
+  ? metricsCheckCommand(memcached.namespace, `pod/${memcached.statefulSetName}-0`, METRICS_PORT, MEMCACHED_CHECK_SERIES)
+  : undefined;
 export const mcrouterMetricsCommand = config.metrics.enabled
-  ? metricsCheckCommand(mcrouter.namespace, `ds/${mcrouter.daemonSetName}`, MCROUTER_METRICS_PORT, MCROUTER_CHECK_SERIES) : undefined;
+  ? metricsCheckCommand(
+      mcrouter.namespace,
+      `ds/${mcrouter.daemonSetName}`,
+      MCROUTER_METRICS_PORT,
+      MCROUTER_CHECK_SERIES,
+    )
+  : undefined;
 export const dashboardUrl = dashboard?.url;

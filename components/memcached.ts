@@ -40,12 +40,16 @@ export class Memcached extends pulumi.ComponentResource {
     super("memcached-gke:cache:Memcached", name, {}, opts);
     const c = args.config;
     const m = args.metrics;
-    const tier = new TierNamespace(`${name}-tier`, {
-      namespace: c.namespace,
-      component: MEMCACHED_COMPONENT,
-      podSecurity: "restricted",
-      allowDnsEgress: false,
-    }, { parent: this });
+    const tier = new TierNamespace(
+      `${name}-tier`,
+      {
+        namespace: c.namespace,
+        component: MEMCACHED_COMPONENT,
+        podSecurity: "restricted",
+        allowDnsEgress: false,
+      },
+      { parent: this },
+    );
     const { labels, selector } = tier;
     const meta = (objectName: string) => tier.metadata(objectName);
     const childOpts = tier.inNamespace(this);
@@ -61,68 +65,105 @@ export class Memcached extends pulumi.ComponentResource {
     const resources = memcachedResources(c);
     this.memoryLimitMib = resources.memoryMib;
 
-    new k8s.core.v1.Service(`${name}-headless`, {
-      metadata: meta(this.pool.serviceName),
-      spec: {
-        clusterIP: "None",
-        // Pods get DNS records while starting, so mcrouter can resolve a pod the moment it is replaced.
-        publishNotReadyAddresses: true,
-        selector,
-        ports: [{ name: "memcache", port: MEMCACHED_PORT, targetPort: "memcache", protocol: "TCP" }],
+    new k8s.core.v1.Service(
+      `${name}-headless`,
+      {
+        metadata: meta(this.pool.serviceName),
+        spec: {
+          clusterIP: "None",
+          // Pods get DNS records while starting, so mcrouter can resolve a pod the moment it is replaced.
+          publishNotReadyAddresses: true,
+          selector,
+          ports: [{ name: "memcache", port: MEMCACHED_PORT, targetPort: "memcache", protocol: "TCP" }],
+        },
       },
-    }, childOpts);
+      childOpts,
+    );
 
-    new k8s.apps.v1.StatefulSet(`${name}-sts`, {
-      metadata: meta(this.pool.statefulSetName),
-      spec: {
-        serviceName: this.pool.serviceName,
-        replicas: c.replicas,
-        // Scaling 3 -> 10 starts the 7 new pods at once; memcached pods share no state to order.
-        podManagementPolicy: "Parallel",
-        selector: { matchLabels: selector },
-        updateStrategy: { type: "RollingUpdate" },
-        template: {
-          metadata: {
-            labels,
-            // The cluster autoscaler must not empty a node to save money: a moved memcached pod loses its cache.
-            annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
-          },
-          spec: {
-            ...podBase(tier.serviceAccountName, MEMCACHED_IDS),
-            terminationGracePeriodSeconds: 30,
-            topologySpreadConstraints: spreadOverNodes(MEMCACHED_COMPONENT, "DoNotSchedule"),
-            containers: [{
-              name: "memcached",
-              image: c.image,
-              args: memcachedArgs({ ...c, port: MEMCACHED_PORT }),
-              ports: [{ name: "memcache", containerPort: MEMCACHED_PORT, protocol: "TCP" }],
-              resources: guaranteedResources(resources),
-              securityContext: containerSecurityContext(MEMCACHED_IDS),
-              // Ready when memcached answers its protocol; alive while it accepts connections.
-              readinessProbe: { exec: { command: MEMCACHED_READINESS_COMMAND }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 2 },
-              livenessProbe: { tcpSocket: { port: "memcache" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
-            }, ...(m.enabled ? [exporterContainer(m.memcachedExporterImage, memcachedExporterArgs(), METRICS_PORT, MEMCACHED_IDS)] : [])],
+    new k8s.apps.v1.StatefulSet(
+      `${name}-sts`,
+      {
+        metadata: meta(this.pool.statefulSetName),
+        spec: {
+          serviceName: this.pool.serviceName,
+          replicas: c.replicas,
+          // Scaling 3 -> 10 starts the 7 new pods at once; memcached pods share no state to order.
+          podManagementPolicy: "Parallel",
+          selector: { matchLabels: selector },
+          updateStrategy: { type: "RollingUpdate" },
+          template: {
+            metadata: {
+              labels,
+              // The cluster autoscaler must not empty a node to save money: a moved memcached pod loses its cache.
+              annotations: { "cluster-autoscaler.kubernetes.io/safe-to-evict": "false" },
+            },
+            spec: {
+              ...podBase(tier.serviceAccountName, MEMCACHED_IDS),
+              terminationGracePeriodSeconds: 30,
+              topologySpreadConstraints: spreadOverNodes(MEMCACHED_COMPONENT, "DoNotSchedule"),
+              containers: [
+                {
+                  name: "memcached",
+                  image: c.image,
+                  args: memcachedArgs({ ...c, port: MEMCACHED_PORT }),
+                  ports: [{ name: "memcache", containerPort: MEMCACHED_PORT, protocol: "TCP" }],
+                  resources: guaranteedResources(resources),
+                  securityContext: containerSecurityContext(MEMCACHED_IDS),
+                  // Ready when memcached answers its protocol; alive while it accepts connections.
+                  readinessProbe: {
+                    exec: { command: MEMCACHED_READINESS_COMMAND },
+                    periodSeconds: 5,
+                    timeoutSeconds: 3,
+                    failureThreshold: 2,
+                  },
+                  livenessProbe: {
+                    tcpSocket: { port: "memcache" },
+                    initialDelaySeconds: 10,
+                    periodSeconds: 10,
+                    failureThreshold: 3,
+                  },
+                },
+                ...(m.enabled
+                  ? [exporterContainer(m.memcachedExporterImage, memcachedExporterArgs(), METRICS_PORT, MEMCACHED_IDS)]
+                  : []),
+              ],
+            },
           },
         },
       },
-    }, tier.forWorkload(this));
+      tier.forWorkload(this),
+    );
 
-    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
-      metadata: meta(MEMCACHED_COMPONENT),
-      spec: {
-        maxUnavailable: 1,
-        selector: { matchLabels: selector },
-        // A crash-looping pod must not block node drains.
-        unhealthyPodEvictionPolicy: "AlwaysAllow",
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      {
+        metadata: meta(MEMCACHED_COMPONENT),
+        spec: {
+          maxUnavailable: 1,
+          selector: { matchLabels: selector },
+          // A crash-looping pod must not block node drains.
+          unhealthyPodEvictionPolicy: "AlwaysAllow",
+        },
       },
-    }, childOpts);
+      childOpts,
+    );
 
-    tier.allowIngress(this, `${name}-from-mcrouter`, "allow-memcache-from-mcrouter", {
-      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.clients.namespace } },
-      podSelector: { matchLabels: args.clients.podLabels },
-    }, MEMCACHED_PORT);
+    tier.allowIngress(
+      this,
+      `${name}-from-mcrouter`,
+      "allow-memcache-from-mcrouter",
+      {
+        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.clients.namespace } },
+        podSelector: { matchLabels: args.clients.podLabels },
+      },
+      MEMCACHED_PORT,
+    );
     tier.exposeMetrics(this, name, {
-      metrics: m, target: args.target, port: METRICS_PORT, objectName: MEMCACHED_COMPONENT, alerts: (job) => memcachedAlertGroups(m, job),
+      metrics: m,
+      target: args.target,
+      port: METRICS_PORT,
+      objectName: MEMCACHED_COMPONENT,
+      alerts: (job) => memcachedAlertGroups(m, job),
     });
 
     this.podLabels = selector;

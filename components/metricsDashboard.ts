@@ -17,16 +17,24 @@ export class MetricsDashboard extends pulumi.ComponentResource {
     // Loaded here, not at the top: stacks without GKE never load it.
     const gcp: typeof Gcp = require("@pulumi/gcp");
     // Enabled by the stack, never disabled by it, like the container API.
-    const monitoringApi = new gcp.projects.Service(`${name}-monitoring-api`, {
-      project: args.project,
-      service: "monitoring.googleapis.com",
-      disableOnDestroy: false,
-      disableDependentServices: false,
-    }, { parent: this });
-    const dashboard = new gcp.monitoring.Dashboard(`${name}-dashboard`, {
-      project: args.project,
-      dashboardJson: JSON.stringify(cloudMonitoringDashboard(args.displayName)),
-    }, { parent: this, dependsOn: [monitoringApi] });
+    const monitoringApi = new gcp.projects.Service(
+      `${name}-monitoring-api`,
+      {
+        project: args.project,
+        service: "monitoring.googleapis.com",
+        disableOnDestroy: false,
+        disableDependentServices: false,
+      },
+      { parent: this },
+    );
+    const dashboard = new gcp.monitoring.Dashboard(
+      `${name}-dashboard`,
+      {
+        project: args.project,
+        dashboardJson: JSON.stringify(cloudMonitoringDashboard(args.displayName)),
+      },
+      { parent: this, dependsOn: [monitoringApi] },
+    );
     this.url = dashboard.id.apply((id) => dashboardConsoleUrl(args.project, id));
     this.registerOutputs({ url: this.url });
   }

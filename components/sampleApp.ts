@@ -27,78 +27,104 @@ export class SampleApp extends pulumi.ComponentResource {
   constructor(name: string, args: SampleAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("memcached-gke:cache:SampleApp", name, {}, opts);
     const c = args.config;
-    const tier = new TierNamespace(`${name}-tier`, {
-      namespace: c.namespace,
-      component: SAMPLE_APP_COMPONENT,
-      podSecurity: "restricted",
-      allowDnsEgress: true,
-    }, { parent: this });
+    const tier = new TierNamespace(
+      `${name}-tier`,
+      {
+        namespace: c.namespace,
+        component: SAMPLE_APP_COMPONENT,
+        podSecurity: "restricted",
+        allowDnsEgress: true,
+      },
+      { parent: this },
+    );
     const { labels, selector } = tier;
     const meta = (objectName: string) => tier.metadata(objectName);
     const childOpts = tier.inNamespace(this);
     this.deploymentName = SAMPLE_APP_COMPONENT;
 
-    new k8s.apps.v1.Deployment(`${name}-deployment`, {
-      metadata: meta(this.deploymentName),
-      spec: {
-        replicas: c.replicas,
-        selector: { matchLabels: selector },
-        strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
-        template: {
-          metadata: { labels: { ...labels, ...CACHE_CLIENT_LABEL } },
-          spec: {
-            ...podBase(tier.serviceAccountName, SAMPLE_APP_IDS),
-            topologySpreadConstraints: spreadOverNodes(SAMPLE_APP_COMPONENT, "ScheduleAnyway"),
-            containers: [{
-              name: "app",
-              image: c.image,
-              // Stands in for a real app: serves its own health endpoint and nothing else.
-              command: ["sh", "-c", `mkdir -p /tmp/www && echo ok > /tmp/www/healthz && echo ok > /tmp/www/ready && exec httpd -f -p ${HEALTH_PORT} -h /tmp/www`],
-              env: [
-                { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
-                // The node's IP needs no DNS: the choice for clients that cannot resolve node names.
-                { name: "HOST_IP", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } },
-                { name: "MCROUTER_PORT", value: String(MCROUTER_PORT) },
+    new k8s.apps.v1.Deployment(
+      `${name}-deployment`,
+      {
+        metadata: meta(this.deploymentName),
+        spec: {
+          replicas: c.replicas,
+          selector: { matchLabels: selector },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: 0 } },
+          template: {
+            metadata: { labels: { ...labels, ...CACHE_CLIENT_LABEL } },
+            spec: {
+              ...podBase(tier.serviceAccountName, SAMPLE_APP_IDS),
+              topologySpreadConstraints: spreadOverNodes(SAMPLE_APP_COMPONENT, "ScheduleAnyway"),
+              containers: [
+                {
+                  name: "app",
+                  image: c.image,
+                  // Stands in for a real app: serves its own health endpoint and nothing else.
+                  command: [
+                    "sh",
+                    "-c",
+                    `mkdir -p /tmp/www && echo ok > /tmp/www/healthz && echo ok > /tmp/www/ready && exec httpd -f -p ${HEALTH_PORT} -h /tmp/www`,
+                  ],
+                  env: [
+                    { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
+                    // The node's IP needs no DNS: the choice for clients that cannot resolve node names.
+                    { name: "HOST_IP", valueFrom: { fieldRef: { fieldPath: "status.hostIP" } } },
+                    { name: "MCROUTER_PORT", value: String(MCROUTER_PORT) },
+                  ],
+                  ports: [{ name: "http", containerPort: HEALTH_PORT, protocol: "TCP" }],
+                  resources: guaranteedResources(SAMPLE_APP_RESOURCES),
+                  securityContext: containerSecurityContext(SAMPLE_APP_IDS),
+                  // The data path is checked once, at start: a pod is Ready only after it stored and read a key
+                  // through its node's mcrouter. A later mcrouter restart does not unready running pods, whose
+                  // readiness only depends on themselves (clients retry instead).
+                  startupProbe: {
+                    exec: { command: ["sh", "-c", DATA_PATH_CHECK_SCRIPT] },
+                    periodSeconds: 5,
+                    timeoutSeconds: 8,
+                    failureThreshold: 60,
+                  },
+                  readinessProbe: { httpGet: { path: "/ready", port: "http" }, periodSeconds: 10 },
+                  livenessProbe: {
+                    httpGet: { path: "/healthz", port: "http" },
+                    periodSeconds: 20,
+                    failureThreshold: 3,
+                  },
+                  lifecycle: { preStop: { sleep: { seconds: 5 } } },
+                  volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+                },
               ],
-              ports: [{ name: "http", containerPort: HEALTH_PORT, protocol: "TCP" }],
-              resources: guaranteedResources(SAMPLE_APP_RESOURCES),
-              securityContext: containerSecurityContext(SAMPLE_APP_IDS),
-              // The data path is checked once, at start: a pod is Ready only after it stored and read a key
-              // through its node's mcrouter. A later mcrouter restart does not unready running pods, whose
-              // readiness only depends on themselves (clients retry instead).
-              startupProbe: {
-                exec: { command: ["sh", "-c", DATA_PATH_CHECK_SCRIPT] },
-                periodSeconds: 5,
-                timeoutSeconds: 8,
-                failureThreshold: 60,
-              },
-              readinessProbe: { httpGet: { path: "/ready", port: "http" }, periodSeconds: 10 },
-              livenessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 20, failureThreshold: 3 },
-              lifecycle: { preStop: { sleep: { seconds: 5 } } },
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
-            }],
-            volumes: [{ name: "tmp", emptyDir: { sizeLimit: "16Mi" } }],
+              volumes: [{ name: "tmp", emptyDir: { sizeLimit: "16Mi" } }],
+            },
           },
         },
       },
-    }, tier.forWorkload(this));
+      tier.forWorkload(this),
+    );
 
-    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, {
-      metadata: meta(SAMPLE_APP_COMPONENT),
-      spec: { maxUnavailable: 1, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
-    }, childOpts);
-
-    new k8s.networking.v1.NetworkPolicy(`${name}-policy`, {
-      metadata: meta("allow-mcrouter-egress"),
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ["Ingress", "Egress"],
-        // Nothing may connect in; the kubelet's probes are not subject to NetworkPolicy.
-        ingress: [],
-        // mcrouter is reached at the node's address (hostPort), which no pod selector can name.
-        egress: [{ ports: [{ protocol: "TCP", port: MCROUTER_PORT }] }],
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      {
+        metadata: meta(SAMPLE_APP_COMPONENT),
+        spec: { maxUnavailable: 1, selector: { matchLabels: selector }, unhealthyPodEvictionPolicy: "AlwaysAllow" },
       },
-    }, childOpts);
+      childOpts,
+    );
+
+    new k8s.networking.v1.NetworkPolicy(
+      `${name}-policy`,
+      {
+        metadata: meta("allow-mcrouter-egress"),
+        spec: {
+          podSelector: { matchLabels: selector },
+          policyTypes: ["Ingress", "Egress"],
+          // Nothing may connect in; the kubelet's probes are not subject to NetworkPolicy.
+          ingress: [],
+          // mcrouter is reached at the node's address (hostPort), which no pod selector can name.
+          egress: [{ ports: [{ protocol: "TCP", port: MCROUTER_PORT }] }],
+        },
+      },
+      childOpts,
+    );
 
     this.namespace = c.namespace;
     this.registerOutputs({ namespace: this.namespace, deploymentName: this.deploymentName });

@@ -1,7 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RuleGroup, ruleObject, scrapeJob } from "../lib/metrics/alerts";
-import { OWNERSHIP_ANNOTATIONS, PodSecurityLevel, podSecurityLabels, selectorLabels, standardLabels } from "../lib/tiers/labels";
+import {
+  OWNERSHIP_ANNOTATIONS,
+  PodSecurityLevel,
+  podSecurityLabels,
+  selectorLabels,
+  standardLabels,
+} from "../lib/tiers/labels";
 import { MetricsConfig, Target } from "../lib/config/schema";
 import { metricsCollector, scrapeObject } from "../lib/metrics/exporters";
 
@@ -48,34 +54,63 @@ export class TierNamespace extends pulumi.ComponentResource {
   constructor(name: string, args: TierNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("memcached-gke:cache:TierNamespace", name, {}, opts);
     const labels = standardLabels(args.component);
-    const ns = new k8s.core.v1.Namespace(`${name}-ns`, {
-      metadata: { name: args.namespace, labels: { ...labels, ...podSecurityLabels(args.podSecurity) }, annotations: OWNERSHIP_ANNOTATIONS },
-    }, { parent: this });
+    const ns = new k8s.core.v1.Namespace(
+      `${name}-ns`,
+      {
+        metadata: {
+          name: args.namespace,
+          labels: { ...labels, ...podSecurityLabels(args.podSecurity) },
+          annotations: OWNERSHIP_ANNOTATIONS,
+        },
+      },
+      { parent: this },
+    );
     const metadata = { namespace: args.namespace, labels, annotations: OWNERSHIP_ANNOTATIONS };
-    const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
-      metadata: { ...metadata, name: args.component },
-      automountServiceAccountToken: false,
-    }, { parent: this, dependsOn: [ns] });
-    const defaultDeny = new k8s.networking.v1.NetworkPolicy(`${name}-default-deny`, {
-      metadata: { ...metadata, name: "default-deny" },
-      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
-    }, { parent: this, dependsOn: [ns] });
+    const serviceAccount = new k8s.core.v1.ServiceAccount(
+      `${name}-sa`,
+      {
+        metadata: { ...metadata, name: args.component },
+        automountServiceAccountToken: false,
+      },
+      { parent: this, dependsOn: [ns] },
+    );
+    const defaultDeny = new k8s.networking.v1.NetworkPolicy(
+      `${name}-default-deny`,
+      {
+        metadata: { ...metadata, name: "default-deny" },
+        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+      },
+      { parent: this, dependsOn: [ns] },
+    );
     this.podPrerequisites = [ns, serviceAccount, defaultDeny];
     if (args.allowDnsEgress) {
-      this.podPrerequisites.push(new k8s.networking.v1.NetworkPolicy(`${name}-allow-dns`, {
-        metadata: { ...metadata, name: "allow-dns-egress" },
-        spec: {
-          podSelector: {},
-          policyTypes: ["Egress"],
-          egress: [{
-            to: [{
-              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-              podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-            }],
-            ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-          }],
-        },
-      }, { parent: this, dependsOn: [ns] }));
+      this.podPrerequisites.push(
+        new k8s.networking.v1.NetworkPolicy(
+          `${name}-allow-dns`,
+          {
+            metadata: { ...metadata, name: "allow-dns-egress" },
+            spec: {
+              podSelector: {},
+              policyTypes: ["Egress"],
+              egress: [
+                {
+                  to: [
+                    {
+                      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+                      podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+                    },
+                  ],
+                  ports: [
+                    { protocol: "UDP", port: 53 },
+                    { protocol: "TCP", port: 53 },
+                  ],
+                },
+              ],
+            },
+          },
+          { parent: this, dependsOn: [ns] },
+        ),
+      );
     }
     this.namespaceResource = ns;
     this.namespace = args.namespace;
@@ -96,15 +131,25 @@ export class TierNamespace extends pulumi.ComponentResource {
   }
 
   /** A NetworkPolicy admitting `from` to the tier's pods, on `port` only. */
-  allowIngress(parent: pulumi.Resource, resourceName: string, policyName: string, from: object, port: number): k8s.networking.v1.NetworkPolicy {
-    return new k8s.networking.v1.NetworkPolicy(resourceName, {
-      metadata: this.metadata(policyName),
-      spec: {
-        podSelector: { matchLabels: this.selector },
-        policyTypes: ["Ingress"],
-        ingress: [{ from: [from], ports: [{ protocol: "TCP", port }] }],
+  allowIngress(
+    parent: pulumi.Resource,
+    resourceName: string,
+    policyName: string,
+    from: object,
+    port: number,
+  ): k8s.networking.v1.NetworkPolicy {
+    return new k8s.networking.v1.NetworkPolicy(
+      resourceName,
+      {
+        metadata: this.metadata(policyName),
+        spec: {
+          podSelector: { matchLabels: this.selector },
+          policyTypes: ["Ingress"],
+          ingress: [{ from: [from], ports: [{ protocol: "TCP", port }] }],
+        },
       },
-    }, this.inNamespace(parent));
+      this.inNamespace(parent),
+    );
   }
 
   /**
@@ -115,18 +160,36 @@ export class TierNamespace extends pulumi.ComponentResource {
    */
   exposeMetrics(parent: pulumi.Resource, name: string, t: TierMetrics): void {
     if (!t.metrics.enabled) return;
-    this.allowIngress(parent, `${name}-metrics-scrape`, "allow-metrics-scrape",
-      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": t.metrics.collectorNamespace } } }, t.port);
+    this.allowIngress(
+      parent,
+      `${name}-metrics-scrape`,
+      "allow-metrics-scrape",
+      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": t.metrics.collectorNamespace } } },
+      t.port,
+    );
     const collector = metricsCollector(t.target, t.metrics);
     if (!collector) return;
     const metadata = this.metadata(t.objectName);
-    new k8s.apiextensions.CustomResource(`${name}-scrape`, { ...scrapeObject(collector, this.selector), metadata }, this.inNamespace(parent));
+    new k8s.apiextensions.CustomResource(
+      `${name}-scrape`,
+      { ...scrapeObject(collector, this.selector), metadata },
+      this.inNamespace(parent),
+    );
     const alerts = t.alerts(scrapeJob(collector, this.namespace, t.objectName));
-    new k8s.apiextensions.CustomResource(`${name}-alerts`, { ...ruleObject(collector, alerts), metadata }, this.inNamespace(parent));
+    new k8s.apiextensions.CustomResource(
+      `${name}-alerts`,
+      { ...ruleObject(collector, alerts), metadata },
+      this.inNamespace(parent),
+    );
   }
 
   /** Metadata of an object of the tier: its name, the tier's namespace, labels and annotations. */
   metadata(objectName: string, annotations: Record<string, string> = {}) {
-    return { name: objectName, namespace: this.namespace, labels: this.labels, annotations: { ...OWNERSHIP_ANNOTATIONS, ...annotations } };
+    return {
+      name: objectName,
+      namespace: this.namespace,
+      labels: this.labels,
+      annotations: { ...OWNERSHIP_ANNOTATIONS, ...annotations },
+    };
   }
 }

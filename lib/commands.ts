@@ -8,12 +8,25 @@ export function mcrouterCheckCommand(namespace: string, deployment: string): str
 }
 
 /** The series a look at each tier's metrics shows: the numbers that say whether the cache works. */
-export interface CheckSeries { prefix: string; names: string[] }
+export interface CheckSeries {
+  prefix: string;
+  names: string[];
+}
 export const MEMCACHED_CHECK_SERIES: CheckSeries = {
-  prefix: "memcached", names: ["up", "commands_total", "items_evicted_total", "current_bytes", "limit_bytes", "current_connections", "max_connections"],
+  prefix: "memcached",
+  names: [
+    "up",
+    "commands_total",
+    "items_evicted_total",
+    "current_bytes",
+    "limit_bytes",
+    "current_connections",
+    "max_connections",
+  ],
 };
 export const MCROUTER_CHECK_SERIES: CheckSeries = {
-  prefix: "mcrouter", names: ["up", "config_last_attempt", "config_last_success", "server_memcached_hard_tko", "server_memcached_soft_tko"],
+  prefix: "mcrouter",
+  names: ["up", "config_last_attempt", "config_last_success", "server_memcached_hard_tko", "server_memcached_soft_tko"],
 };
 export const seriesNames = (s: CheckSeries): string[] => s.names.map((name) => `${s.prefix}_${name}`);
 
@@ -23,6 +36,8 @@ export const seriesNames = (s: CheckSeries): string[] => s.names.map((name) => `
  * pods out does not apply) and print `series`.
  */
 export function metricsCheckCommand(namespace: string, target: string, port: number, series: CheckSeries): string {
-  return `kubectl port-forward -n ${namespace} ${target} ${port}:${port} >/dev/null & sleep 2; ` +
-    `curl -s localhost:${port}/metrics | grep -E '^${series.prefix}_(${series.names.join("|")}) '; kill $!`;
+  return (
+    `kubectl port-forward -n ${namespace} ${target} ${port}:${port} >/dev/null & sleep 2; ` +
+    `curl -s localhost:${port}/metrics | grep -E '^${series.prefix}_(${series.names.join("|")}) '; kill $!`
+  );
 }

@@ -3,25 +3,37 @@
 import { PolicyPack, ReportViolation, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
 import { Resource, RULES } from "./rules";
 
-const toResource = (r: { type: string; name: string; urn: string; props: Record<string, any> }): Resource =>
-  ({ type: r.type, name: r.name, urn: r.urn, props: r.props });
+const toResource = (r: { type: string; name: string; urn: string; props: Record<string, any> }): Resource => ({
+  type: r.type,
+  name: r.name,
+  urn: r.urn,
+  props: r.props,
+});
 
 new PolicyPack("memcached-gke-hardening", {
   enforcementLevel: "mandatory",
   policies: RULES.flatMap((rule) => [
-    ...(rule.check ? [{
-      name: `${rule.id.toLowerCase()}-resource`,
-      description: `${rule.id}: ${rule.description}`,
-      validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
-        for (const message of rule.check!(toResource(args))) report(`${rule.id}: ${message}`);
-      },
-    }] : []),
-    ...(rule.checkStack ? [{
-      name: `${rule.id.toLowerCase()}-stack`,
-      description: `${rule.id}: ${rule.description}`,
-      validateStack: (args: StackValidationArgs, report: ReportViolation) => {
-        for (const message of rule.checkStack!(args.resources.map(toResource))) report(`${rule.id}: ${message}`);
-      },
-    }] : []),
+    ...(rule.check
+      ? [
+          {
+            name: `${rule.id.toLowerCase()}-resource`,
+            description: `${rule.id}: ${rule.description}`,
+            validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+              for (const message of rule.check!(toResource(args))) report(`${rule.id}: ${message}`);
+            },
+          },
+        ]
+      : []),
+    ...(rule.checkStack
+      ? [
+          {
+            name: `${rule.id.toLowerCase()}-stack`,
+            description: `${rule.id}: ${rule.description}`,
+            validateStack: (args: StackValidationArgs, report: ReportViolation) => {
+              for (const message of rule.checkStack!(args.resources.map(toResource))) report(`${rule.id}: ${message}`);
+            },
+          },
+        ]
+      : []),
   ]),
 });

@@ -28,9 +28,12 @@ async function seconds(action: () => Promise<unknown>): Promise<number> {
 function emptyProgram(dir: string, kubeconfig: string): Cli {
   const project = join(dir, "project-empty");
   mkdirSync(project);
-  writeFileSync(join(project, "Pulumi.yaml"), "name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n");
+  writeFileSync(
+    join(project, "Pulumi.yaml"),
+    "name: empty\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n",
+  );
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "empty", main: "index.js" }));
-  writeFileSync(join(project, "index.js"), "require(\"@pulumi/pulumi\");\nexports.ok = true;\n");
+  writeFileSync(join(project, "index.js"), 'require("@pulumi/pulumi");\nexports.ok = true;\n');
   symlinkSync(join(ROOT, "node_modules"), join(project, "node_modules"));
   return pulumiCli(project, dir, kubeconfig);
 }
@@ -42,11 +45,24 @@ async function main(): Promise<void> {
     const cp = await startControlPlane(dir, gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }));
     const kc = cp.kubeconfig;
     const render = await openStack(dir, "render");
-    await render.setConfig(`${PROJECT_NAME}:existingCluster.renderYamlToDirectory`, { value: join(dir, "rendered") }, true);
+    await render.setConfig(
+      `${PROJECT_NAME}:existingCluster.renderYamlToDirectory`,
+      { value: join(dir, "rendered") },
+      true,
+    );
     await render.up();
     const manifests = join(dir, "rendered", "1-manifest");
-    const namespaces = readdirSync(manifests).filter((f) => f.startsWith("v1-namespace-")).flatMap((f) => ["-f", join(manifests, f)]);
-    const figures = { kubectl: [] as number[], up: [] as number[], preview: [] as number[], destroy: [] as number[], upNoCache: [] as number[], empty: [] as number[] };
+    const namespaces = readdirSync(manifests)
+      .filter((f) => f.startsWith("v1-namespace-"))
+      .flatMap((f) => ["-f", join(manifests, f)]);
+    const figures = {
+      kubectl: [] as number[],
+      up: [] as number[],
+      preview: [] as number[],
+      destroy: [] as number[],
+      upNoCache: [] as number[],
+      empty: [] as number[],
+    };
     const freshCheckout = async (prepare: boolean) => {
       rmSync(join(ROOT, "node_modules", ".cache"), { recursive: true, force: true });
       if (prepare) await command("npm", ["run", "--silent", "--prefix", ROOT, "prepare"]);
@@ -54,13 +70,19 @@ async function main(): Promise<void> {
     const empty = emptyProgram(dir, cp.kubeconfig);
     await empty(["stack", "init", "empty"]);
     for (let r = 1; r <= rounds; r++) {
-      figures.kubectl.push(await seconds(async () => {
-        await kubectl(kc, ["apply", ...namespaces]);
-        await kubectl(kc, ["apply", "-f", manifests]);
-        for (const [kind, ns, name] of [["statefulset", "memcached", "memcached"], ["daemonset", "mcrouter", "mcrouter"], ["deployment", "cache-clients", "sample-app"]]) {
-          await kubectl(kc, ["rollout", "status", `${kind}/${name}`, "-n", ns, "--timeout=120s"], undefined, 130_000);
-        }
-      }));
+      figures.kubectl.push(
+        await seconds(async () => {
+          await kubectl(kc, ["apply", ...namespaces]);
+          await kubectl(kc, ["apply", "-f", manifests]);
+          for (const [kind, ns, name] of [
+            ["statefulset", "memcached", "memcached"],
+            ["daemonset", "mcrouter", "mcrouter"],
+            ["deployment", "cache-clients", "sample-app"],
+          ]) {
+            await kubectl(kc, ["rollout", "status", `${kind}/${name}`, "-n", ns, "--timeout=120s"], undefined, 130_000);
+          }
+        }),
+      );
       await kubectl(kc, ["delete", "-f", manifests, "--wait=true", "--timeout=120s"], undefined, 130_000);
       const cli = await initStack(dir, cp, `bench-${r}`);
       await freshCheckout(true);
@@ -71,17 +93,26 @@ async function main(): Promise<void> {
       figures.upNoCache.push(await seconds(() => cli(["up", "--yes", "--skip-preview"])));
       await cli(["destroy", "--yes", "--skip-preview"]);
       figures.empty.push(await seconds(() => empty(["up", "--yes", "--skip-preview"])));
-      log(`round ${r}: kubectl ${figures.kubectl[r - 1].toFixed(2)} s, first pulumi up ${figures.up[r - 1].toFixed(2)} s, ` +
-        `preview ${figures.preview[r - 1].toFixed(2)} s, destroy ${figures.destroy[r - 1].toFixed(2)} s, ` +
-        `first up with no cache ${figures.upNoCache[r - 1].toFixed(2)} s, empty program up ${figures.empty[r - 1].toFixed(2)} s`);
+      log(
+        `round ${r}: kubectl ${figures.kubectl[r - 1].toFixed(2)} s, first pulumi up ${figures.up[r - 1].toFixed(2)} s, ` +
+          `preview ${figures.preview[r - 1].toFixed(2)} s, destroy ${figures.destroy[r - 1].toFixed(2)} s, ` +
+          `first up with no cache ${figures.upNoCache[r - 1].toFixed(2)} s, empty program up ${figures.empty[r - 1].toFixed(2)} s`,
+      );
     }
     // Each ratio is to the kubectl floor of its own round (this machine's speed drifts within minutes); the
     // target is judged on the median of those ratios.
     const ratios = (key: keyof typeof figures) => figures[key].map((s, i) => s / figures.kubectl[i]);
     const summary = (key: keyof typeof figures) =>
-      `${median(figures[key]).toFixed(2)} s, ${median(ratios(key)).toFixed(2)}x kubectl (rounds: ${ratios(key).map((r) => r.toFixed(2)).join(", ")})`;
-    console.log(`\n[bench:deploy] medians of ${rounds} rounds (kubectl floor ${median(figures.kubectl).toFixed(2)} s):`);
-    for (const [what, key] of [["first pulumi up (fresh checkout, after npm ci)", "up"], ["pulumi preview (unchanged)", "preview"]] as const) {
+      `${median(figures[key]).toFixed(2)} s, ${median(ratios(key)).toFixed(2)}x kubectl (rounds: ${ratios(key)
+        .map((r) => r.toFixed(2))
+        .join(", ")})`;
+    console.log(
+      `\n[bench:deploy] medians of ${rounds} rounds (kubectl floor ${median(figures.kubectl).toFixed(2)} s):`,
+    );
+    for (const [what, key] of [
+      ["first pulumi up (fresh checkout, after npm ci)", "up"],
+      ["pulumi preview (unchanged)", "preview"],
+    ] as const) {
       const met = median(ratios(key)) <= TARGETS[key];
       console.log(`[bench:deploy] ${what}: ${summary(key)} (target <= ${TARGETS[key]}x: ${met ? "met" : "NOT met"})`);
     }
@@ -94,4 +125,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => { console.error(e); process.exitCode = 1; });
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

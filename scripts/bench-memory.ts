@@ -6,7 +6,9 @@ import { COMMITTED_STACKS, stackArtifacts } from "../test/support/stackArtifacts
 const TARGET_RATIO = 0.85;
 
 async function main(): Promise<void> {
-  const rows: string[][] = [["stack", "-m MiB", "limit MiB", "peak RSS MiB", "-m/limit", "evictions", "-c", "KiB/conn", "verdict"]];
+  const rows: string[][] = [
+    ["stack", "-m MiB", "limit MiB", "peak RSS MiB", "-m/limit", "evictions", "-c", "KiB/conn", "verdict"],
+  ];
   let ok = true;
   for (const stack of COMMITTED_STACKS) {
     const artifacts = await stackArtifacts(stack);
@@ -15,13 +17,24 @@ async function main(): Promise<void> {
     const ratio = fillResult.memoryMb / fillResult.limitMib;
     const pass = ratio >= TARGET_RATIO && fillResult.peakRssMib < fillResult.limitMib && fillResult.evictions > 0;
     ok &&= pass;
-    rows.push([stack, String(fillResult.memoryMb), String(fillResult.limitMib), fillResult.peakRssMib.toFixed(1),
-      ratio.toFixed(3), String(fillResult.evictions), String(conns.maxConnections), conns.perConnectionKib.toFixed(2),
-      pass ? "ok" : `FAIL (target -m/limit >= ${TARGET_RATIO}, RSS < limit, evictions > 0)`]);
+    rows.push([
+      stack,
+      String(fillResult.memoryMb),
+      String(fillResult.limitMib),
+      fillResult.peakRssMib.toFixed(1),
+      ratio.toFixed(3),
+      String(fillResult.evictions),
+      String(conns.maxConnections),
+      conns.perConnectionKib.toFixed(2),
+      pass ? "ok" : `FAIL (target -m/limit >= ${TARGET_RATIO}, RSS < limit, evictions > 0)`,
+    ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  "));
   process.exitCode = ok ? 0 : 1;
 }
 
-main().catch((e) => { console.error(e); process.exitCode = 1; });
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

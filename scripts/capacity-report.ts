@@ -9,17 +9,21 @@ import { COMMITTED_STACKS, rawStackConfig } from "../test/harness";
 const percent = (share: number) => `${Math.round(share * 100)} %`;
 
 export function capacityTables(): string {
-  const pods = GKE_SYSTEM_PODS.map((p) =>
-    `| ${p.name} | ${p.placement === "node" ? "every node" : `${p.placement} in the cluster`} | ${p.cpuMillis}m | ${p.memoryMib}Mi | ${p.because} | ${p.basis} |`);
+  const pods = GKE_SYSTEM_PODS.map(
+    (p) =>
+      `| ${p.name} | ${p.placement === "node" ? "every node" : `${p.placement} in the cluster`} | ${p.cpuMillis}m | ${p.memoryMib}Mi | ${p.because} | ${p.basis} |`,
+  );
   const stacks = COMMITTED_STACKS.map((stack) => ({ stack, config: parseStackConfig(rawStackConfig(stack)) }))
     .filter(({ config }) => config.cluster)
     .map(({ stack, config }) => {
       const { input, report } = stackCapacity(config)!;
       const c = config.cluster!;
-      return `| \`${stack}\` | ${c.machineType} | ${c.nodeCount}–${input.maxNodes} | ${cpuQuantity(input.allocatable.cpuMillis)} / ${input.allocatable.memoryMib}Mi ` +
+      return (
+        `| \`${stack}\` | ${c.machineType} | ${c.nodeCount}–${input.maxNodes} | ${cpuQuantity(input.allocatable.cpuMillis)} / ${input.allocatable.memoryMib}Mi ` +
         `| ${cpuQuantity(input.system.cpuMillis)} / ${input.system.memoryMib}Mi | ${cpuQuantity(report.fullestNode.cpuMillis)} / ${report.fullestNode.memoryMib}Mi ` +
         `| ${percent(report.headroom.cpu)} / ${percent(report.headroom.memory)} | ${config.memcached.memoryMb}Mi (${percent(config.memcached.memoryMb / input.allocatable.memoryMib)}) ` +
-        `| ${report.memcachedPerNode} | ${report.maxReplicas} |`;
+        `| ${report.memcachedPerNode} | ${report.maxReplicas} |`
+      );
     });
   return [
     "| GKE pod | where | CPU | memory | because of | figure |",

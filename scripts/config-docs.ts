@@ -13,9 +13,16 @@ const README_END = "<!-- config-keys:end -->";
 const shown = (value: unknown) => (value === "" ? "—" : `\`${JSON.stringify(value)}\``);
 
 function rows(path: string, field: Field): string[] {
-  if (field.kind === "object") return Object.entries(field.fields as Record<string, Field>).flatMap(([k, f]) => rows(`${path}.${k}`, f));
-  const allowed = field.kind === "enum" ? ` (${field.values.join(", ")})` : field.kind === "integer" ? ` (${field.min}–${field.max})` : "";
-  const item = field.kind === "list" && field.item.kind === "object" ? ` of {${Object.keys(field.item.fields).join(", ")}}` : "";
+  if (field.kind === "object")
+    return Object.entries(field.fields as Record<string, Field>).flatMap(([k, f]) => rows(`${path}.${k}`, f));
+  const allowed =
+    field.kind === "enum"
+      ? ` (${field.values.join(", ")})`
+      : field.kind === "integer"
+        ? ` (${field.min}–${field.max})`
+        : "";
+  const item =
+    field.kind === "list" && field.item.kind === "object" ? ` of {${Object.keys(field.item.fields).join(", ")}}` : "";
   return [`| \`${path}\` | ${field.kind}${item}${allowed} | ${shown(field.default)} | ${field.doc} |`];
 }
 
@@ -37,12 +44,18 @@ export function readmeKeyTable(): string {
 export function pulumiConfigDeclarations(): Record<string, unknown> {
   return {
     target: { type: "string", description: TARGET_DOC, default: "gke" },
-    ...Object.fromEntries(SECTIONS.map((key) => [key, {
-      type: "object",
-      description: `${SCHEMA[key].doc} Fields: ${Object.keys(SCHEMA[key].fields).join(", ")} (types, defaults and meaning: README, "Stacks and configuration"). ` +
-        `Set one with \`pulumi config set --path memcached-gke:${key}.<field> <value>\`.`,
-      default: {},
-    }])),
+    ...Object.fromEntries(
+      SECTIONS.map((key) => [
+        key,
+        {
+          type: "object",
+          description:
+            `${SCHEMA[key].doc} Fields: ${Object.keys(SCHEMA[key].fields).join(", ")} (types, defaults and meaning: README, "Stacks and configuration"). ` +
+            `Set one with \`pulumi config set --path memcached-gke:${key}.<field> <value>\`.`,
+          default: {},
+        },
+      ]),
+    ),
   };
 }
 

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { grafanaDashboard } from "../lib/metrics/dashboard";
 
 export const GRAFANA_DASHBOARD_FILE = join(__dirname, "..", "dashboards", "memcached.grafana.json");
-export const grafanaDashboardText = (): string => JSON.stringify(grafanaDashboard("memcached (memcached-gke)"), null, 2) + "\n";
+export const grafanaDashboardText = (): string =>
+  JSON.stringify(grafanaDashboard("memcached (memcached-gke)"), null, 2) + "\n";
 
 if (require.main === module) {
   writeFileSync(GRAFANA_DASHBOARD_FILE, grafanaDashboardText());

@@ -12,11 +12,18 @@ async function main(): Promise<void> {
   try {
     const stack = await openStack(stateDir, "local");
     await stack.setConfig(`${PROJECT_NAME}:existingCluster.renderYamlToDirectory`, { value: outDir }, true);
-    await stack.up({ onOutput: (s) => { if (process.env.RENDER_VERBOSE) process.stdout.write(s); } });
+    await stack.up({
+      onOutput: (s) => {
+        if (process.env.RENDER_VERBOSE) process.stdout.write(s);
+      },
+    });
     console.log(`[render] manifests in ${join(outDir, "1-manifest")}`);
   } finally {
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
 
-main().catch((e) => { console.error(e); process.exitCode = 1; });
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

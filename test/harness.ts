@@ -59,22 +59,35 @@ export interface ProgramRun {
  * Runs index.ts with the stack's config (plus `overrides`), recording every resource. `cloud` overrides
  * what the mocked cloud computes, per resource type.
  */
-export async function runProgram(stack: string, overrides: Record<string, unknown> = {},
-  cloud: Record<string, Record<string, unknown>> = {}): Promise<ProgramRun> {
+export async function runProgram(
+  stack: string,
+  overrides: Record<string, unknown> = {},
+  cloud: Record<string, Record<string, unknown>> = {},
+): Promise<ProgramRun> {
   const resources: Recorded[] = [];
 
-  await pulumi.runtime.setMocks({
-    newResource(args) {
-      resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
-      return { id: `${args.name}-id`, state: { ...args.inputs, ...computedState(args.type, args.inputs), ...cloud[args.type] } };
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        return {
+          id: `${args.name}-id`,
+          state: { ...args.inputs, ...computedState(args.type, args.inputs), ...cloud[args.type] },
+        };
+      },
+      call(args) {
+        throw new Error(`unexpected provider function call ${args.token}`);
+      },
     },
-    call(args) {
-      throw new Error(`unexpected provider function call ${args.token}`);
-    },
-  }, PROJECT_NAME, stack, false);
-  const config = Object.fromEntries(Object.entries(stackConfig(stack, overrides))
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+    PROJECT_NAME,
+    stack,
+    false,
+  );
+  const config = Object.fromEntries(
+    Object.entries(stackConfig(stack, overrides))
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
   pulumi.runtime.setAllConfig(config, []);
   let program: Record<string, unknown>;
   try {
@@ -87,7 +100,7 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
   const secretOutputs: string[] = [];
   for (const [key, value] of Object.entries(program)) {
     outputs[key] = await unwrap(value);
-    if (pulumi.Output.isInstance(value) && await pulumi.isSecret(value)) secretOutputs.push(key);
+    if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.push(key);
   }
   await waitForRPCs();
   const byType = (type: string) => resources.filter((r) => r.type === type);
@@ -98,7 +111,8 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
     byType,
     one(type: string, name?: string) {
       const matches = byType(type).filter((r) => name === undefined || r.name === name);
-      if (matches.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${matches.length}`);
+      if (matches.length !== 1)
+        throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${matches.length}`);
       return matches[0];
     },
   };
@@ -106,7 +120,10 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
 
 /** The program threw; `resources` is what it had registered by then. */
 export class ProgramFailure extends Error {
-  constructor(public readonly cause: Error, public readonly resources: Recorded[]) {
+  constructor(
+    public readonly cause: Error,
+    public readonly resources: Recorded[],
+  ) {
     super(cause.message);
     this.name = "ProgramFailure";
   }
@@ -115,7 +132,12 @@ export class ProgramFailure extends Error {
 /** The plain value behind an Output (secrets included). */
 export function unwrap<T>(value: T | pulumi.Output<T>): Promise<T> {
   if (!pulumi.Output.isInstance(value)) return Promise.resolve(value as T);
-  return new Promise((resolve) => (value as pulumi.Output<T>).apply((v) => { resolve(v); return v; }));
+  return new Promise((resolve) =>
+    (value as pulumi.Output<T>).apply((v) => {
+      resolve(v);
+      return v;
+    }),
+  );
 }
 
 /** The committed stacks, from the repository's `Pulumi.<stack>.yaml` files. */
@@ -128,6 +150,10 @@ export const COMMITTED_STACKS: string[] = readdirSync(ROOT)
 export function rawStackConfig(stack: string, overrides: Record<string, unknown> = {}): RawConfig {
   const values = stackConfig(stack, overrides);
   const asPulumiHoldsIt = (v: unknown) => (v === undefined || typeof v === "string" ? v : JSON.stringify(v));
-  return rawConfig(stack, values["gcp:project"], (key) => asPulumiHoldsIt(values[`${PROJECT_NAME}:${key}`]),
-    Object.keys(values).filter((k) => values[k] !== undefined));
+  return rawConfig(
+    stack,
+    values["gcp:project"],
+    (key) => asPulumiHoldsIt(values[`${PROJECT_NAME}:${key}`]),
+    Object.keys(values).filter((k) => values[k] !== undefined),
+  );
 }

@@ -9,7 +9,12 @@ import { DEFAULTS } from "../lib/config/schema";
 import { parseStackConfig } from "../lib/config/validate";
 
 const pool = (replicas: number): MemcachedPool => ({
-  statefulSetName: "memcached", serviceName: "memcached", namespace: "cache", replicas, clusterDomain: "cluster.local", port: 11211,
+  statefulSetName: "memcached",
+  serviceName: "memcached",
+  namespace: "cache",
+  replicas,
+  clusterDomain: "cluster.local",
+  port: 11211,
 });
 const host = (i: number) => `memcached-${i}.memcached.cache.svc.cluster.local:11211`;
 /** As mcrouter addresses it: fully qualified, with the trailing dot. */
@@ -20,17 +25,21 @@ describe("mcrouterConfig", () => {
     [1, [0]],
     [3, [0, 1, 2]],
     [10, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]],
-  ])("lists all %i memcached pods by fully qualified DNS name, in ordinal order, under one ch3 PoolRoute", (replicas, ordinals) => {
-    expect(mcrouterConfig(pool(replicas))).toEqual({
-      pools: { memcached: { servers: ordinals.map(fqdn) } },
-      route: { type: "PoolRoute", pool: "memcached", hash: { hash_func: "Ch3" } },
-    });
-    expect(memcachedEndpoints(pool(replicas))).toEqual(ordinals.map(host));
-  });
+  ])(
+    "lists all %i memcached pods by fully qualified DNS name, in ordinal order, under one ch3 PoolRoute",
+    (replicas, ordinals) => {
+      expect(mcrouterConfig(pool(replicas))).toEqual({
+        pools: { memcached: { servers: ordinals.map(fqdn) } },
+        route: { type: "PoolRoute", pool: "memcached", hash: { hash_func: "Ch3" } },
+      });
+      expect(memcachedEndpoints(pool(replicas))).toEqual(ordinals.map(host));
+    },
+  );
 
   it("uses the configured cluster domain and port", () => {
-    expect(memcachedEndpoints({ ...pool(1), clusterDomain: "corp.example", port: 11311 }))
-      .toEqual(["memcached-0.memcached.cache.svc.corp.example:11311"]);
+    expect(memcachedEndpoints({ ...pool(1), clusterDomain: "corp.example", port: 11311 })).toEqual([
+      "memcached-0.memcached.cache.svc.corp.example:11311",
+    ]);
   });
 
   it("renders the same bytes for the same pool, and different bytes for another size", () => {
@@ -42,10 +51,14 @@ describe("mcrouterConfig", () => {
 
 describe("memcachedArgs", () => {
   it.each([
-    [{ memoryMb: 64, maxItemSizeMb: 1, maxConnections: 256, threads: 4, port: 11211 },
-      ["-m", "64", "-I", "1m", "-c", "256", "-t", "4", "-p", "11211", "-U", "0", "-o", "modern"]],
-    [{ memoryMb: 8192, maxItemSizeMb: 8, maxConnections: 4096, threads: 8, port: 12000 },
-      ["-m", "8192", "-I", "8m", "-c", "4096", "-t", "8", "-p", "12000", "-U", "0", "-o", "modern"]],
+    [
+      { memoryMb: 64, maxItemSizeMb: 1, maxConnections: 256, threads: 4, port: 11211 },
+      ["-m", "64", "-I", "1m", "-c", "256", "-t", "4", "-p", "11211", "-U", "0", "-o", "modern"],
+    ],
+    [
+      { memoryMb: 8192, maxItemSizeMb: 8, maxConnections: 4096, threads: 8, port: 12000 },
+      ["-m", "8192", "-I", "8m", "-c", "4096", "-t", "8", "-p", "12000", "-U", "0", "-o", "modern"],
+    ],
   ])("builds %o", (input, expected) => {
     expect(memcachedArgs(input)).toEqual(expected);
   });
@@ -70,8 +83,11 @@ describe("mcrouterArgs", () => {
 
 describe("mcrouterReadinessCommand", () => {
   it("asks mcrouter for its own version over its port, bounded, with bash and coreutils only", () => {
-    expect(mcrouterReadinessCommand(5000)).toEqual(["bash", "-c",
-      "exec 3<>/dev/tcp/127.0.0.1/5000 && printf 'get __mcrouter__.version\\r\\nquit\\r\\n' >&3 && timeout 2 cat <&3 | grep -q '^VALUE __mcrouter__.version '"]);
+    expect(mcrouterReadinessCommand(5000)).toEqual([
+      "bash",
+      "-c",
+      "exec 3<>/dev/tcp/127.0.0.1/5000 && printf 'get __mcrouter__.version\\r\\nquit\\r\\n' >&3 && timeout 2 cat <&3 | grep -q '^VALUE __mcrouter__.version '",
+    ]);
   });
 });
 
@@ -85,7 +101,11 @@ describe("memcachedMemoryLimitMib", () => {
   });
 
   it("keeps -m at least 85% of the limit for every committed stack's size", () => {
-    for (const [memoryMb, maxConnections] of [[128, 256], [1024, 1024], [8192, 4096]]) {
+    for (const [memoryMb, maxConnections] of [
+      [128, 256],
+      [1024, 1024],
+      [8192, 4096],
+    ]) {
       expect(memoryMb / memcachedMemoryLimitMib({ memoryMb, maxConnections })).toBeGreaterThanOrEqual(0.85);
     }
   });
@@ -103,11 +123,18 @@ describe("GKE helpers", () => {
   });
 
   it.each([
-    [{ location: "us-central1-f", nodeCount: 3 }, { nodeLocations: undefined, nodeCountPerZone: 3 }],
-    [{ location: "us-central1", nodeLocations: ["us-central1-a", "us-central1-b", "us-central1-c"], nodeCount: 3 },
-      { nodeLocations: ["us-central1-a", "us-central1-b", "us-central1-c"], nodeCountPerZone: 1 }],
-    [{ location: "us-central1", nodeLocations: ["us-central1-a", "us-central1-b"], nodeCount: 6 },
-      { nodeLocations: ["us-central1-a", "us-central1-b"], nodeCountPerZone: 3 }],
+    [
+      { location: "us-central1-f", nodeCount: 3 },
+      { nodeLocations: undefined, nodeCountPerZone: 3 },
+    ],
+    [
+      { location: "us-central1", nodeLocations: ["us-central1-a", "us-central1-b", "us-central1-c"], nodeCount: 3 },
+      { nodeLocations: ["us-central1-a", "us-central1-b", "us-central1-c"], nodeCountPerZone: 1 },
+    ],
+    [
+      { location: "us-central1", nodeLocations: ["us-central1-a", "us-central1-b"], nodeCount: 6 },
+      { nodeLocations: ["us-central1-a", "us-central1-b"], nodeCountPerZone: 3 },
+    ],
   ])("turns the total %o into GKE's per-zone count", (cluster, shape) => {
     const config = parseStackConfig({ stack: "t", project: "my-project", cluster });
     expect(nodePoolShape(config.cluster!)).toEqual(shape);

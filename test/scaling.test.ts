@@ -6,7 +6,9 @@ import { runProgram, stackConfig } from "./harness";
 describe.each(["dev", "local"])("%s: memcached.replicas 3 -> 10", async (stack) => {
   const before = await runProgram(stack);
   const memcached = before.one("kubernetes:apps/v1:StatefulSet").inputs;
-  const after = await runProgram(stack, { "memcached-gke:memcached": { ...(stackConfig(stack)["memcached-gke:memcached"] as object), replicas: 10 } });
+  const after = await runProgram(stack, {
+    "memcached-gke:memcached": { ...(stackConfig(stack)["memcached-gke:memcached"] as object), replicas: 10 },
+  });
 
   it("changes only spec.replicas of the StatefulSet", () => {
     const scaled = after.one("kubernetes:apps/v1:StatefulSet").inputs;
@@ -43,17 +45,31 @@ describe("dev: cluster-level changes", async () => {
   it("changes only the node pool when the machine type and node count change", async () => {
     // 4 nodes x 2 proxies + 64 still fits the stack's -c 1024.
     const after = await runProgram("dev", {
-      "memcached-gke:cluster": { ...(stackConfig("dev")["memcached-gke:cluster"] as object), machineType: "n2-standard-4", nodeCount: 4 },
+      "memcached-gke:cluster": {
+        ...(stackConfig("dev")["memcached-gke:cluster"] as object),
+        machineType: "n2-standard-4",
+        nodeCount: 4,
+      },
     });
-    expect(inputsOf(after, "gcp:container/nodePool:NodePool")[0]).toMatchObject({ nodeCount: 4, nodeConfig: { machineType: "n2-standard-4" } });
+    expect(inputsOf(after, "gcp:container/nodePool:NodePool")[0]).toMatchObject({
+      nodeCount: 4,
+      nodeConfig: { machineType: "n2-standard-4" },
+    });
     expect(inputsOf(after, "gcp:container/cluster:Cluster")).toEqual(inputsOf(before, "gcp:container/cluster:Cluster"));
     expect(inputsOf(after, "pulumi:providers:kubernetes")).toEqual(inputsOf(before, "pulumi:providers:kubernetes"));
   });
 
   it("keeps the provider's cluster identity when the endpoint and CA change (rotation, upgrade)", async () => {
-    const rotated = await runProgram("dev", {}, {
-      "gcp:container/cluster:Cluster": { endpoint: "198.51.100.99", masterAuth: { clusterCaCertificate: "TkVXLUNB" } },
-    });
+    const rotated = await runProgram(
+      "dev",
+      {},
+      {
+        "gcp:container/cluster:Cluster": {
+          endpoint: "198.51.100.99",
+          masterAuth: { clusterCaCertificate: "TkVXLUNB" },
+        },
+      },
+    );
     const [old, now] = [before, rotated].map((r) => r.one("pulumi:providers:kubernetes").inputs);
     expect(now.kubeconfig.value).not.toBe(old.kubeconfig.value);
     expect(now.kubeconfig.value).toContain("server: https://198.51.100.99");

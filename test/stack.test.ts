@@ -7,14 +7,26 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SHIELDED = { enableSecureBoot: true, enableIntegrityMonitoring: true };
 
 /** The exact node pool inputs of a committed GKE stack; only these values differ between stacks. */
-function expectedNodePool(p: { stack: string; location: string; nodeLocations?: string[]; nodeCount: number; machineType: string; diskSizeGb: number; autoscaling: { min: number; max: number } }) {
+function expectedNodePool(p: {
+  stack: string;
+  location: string;
+  nodeLocations?: string[];
+  nodeCount: number;
+  machineType: string;
+  diskSizeGb: number;
+  autoscaling: { min: number; max: number };
+}) {
   return {
     project: "my-gcp-project",
     cluster: `memcached-${p.stack}`,
     location: p.location,
     ...(p.nodeLocations ? { nodeLocations: p.nodeLocations } : {}),
     nodeCount: p.nodeCount,
-    autoscaling: { totalMinNodeCount: p.autoscaling.min, totalMaxNodeCount: p.autoscaling.max, locationPolicy: "BALANCED" },
+    autoscaling: {
+      totalMinNodeCount: p.autoscaling.min,
+      totalMaxNodeCount: p.autoscaling.max,
+      locationPolicy: "BALANCED",
+    },
     management: { autoRepair: true, autoUpgrade: true },
     upgradeSettings: { maxSurge: 1, maxUnavailable: 0 },
     nodeConfig: {
@@ -63,29 +75,61 @@ describe("dev stack (GKE)", async () => {
 
   it("runs 3 nodes in one managed, shielded COS pool on the dedicated service account", () => {
     const pool = run.one("gcp:container/nodePool:NodePool").inputs;
-    expect(pool).toEqual(expectedNodePool({ stack: "dev", location: "us-central1-f", nodeCount: 3, machineType: "e2-standard-2", diskSizeGb: 30, autoscaling: { min: 3, max: 6 } }));
+    expect(pool).toEqual(
+      expectedNodePool({
+        stack: "dev",
+        location: "us-central1-f",
+        nodeCount: 3,
+        machineType: "e2-standard-2",
+        diskSizeGb: 30,
+        autoscaling: { min: 3, max: 6 },
+      }),
+    );
   });
 
   it("gives nodes a service account with only the node roles", () => {
     expect(run.one("gcp:serviceaccount/account:Account").inputs).toEqual({
-      project: "my-gcp-project", accountId: "memcached-dev-nodes", displayName: "GKE nodes of memcached-dev",
+      project: "my-gcp-project",
+      accountId: "memcached-dev-nodes",
+      displayName: "GKE nodes of memcached-dev",
     });
     expect(run.byType("gcp:projects/iAMMember:IAMMember").map((r) => r.inputs)).toEqual([
-      { project: "my-gcp-project", role: "roles/container.defaultNodeServiceAccount", member: "serviceAccount:memcached-dev-nodes@my-gcp-project.iam.gserviceaccount.com" },
-      { project: "my-gcp-project", role: "roles/artifactregistry.reader", member: "serviceAccount:memcached-dev-nodes@my-gcp-project.iam.gserviceaccount.com" },
+      {
+        project: "my-gcp-project",
+        role: "roles/container.defaultNodeServiceAccount",
+        member: "serviceAccount:memcached-dev-nodes@my-gcp-project.iam.gserviceaccount.com",
+      },
+      {
+        project: "my-gcp-project",
+        role: "roles/artifactregistry.reader",
+        member: "serviceAccount:memcached-dev-nodes@my-gcp-project.iam.gserviceaccount.com",
+      },
     ]);
   });
 
   it("enables the GKE API and never disables it on destroy", () => {
     expect(run.one("gcp:projects/service:Service", "gke-container-api").inputs).toEqual({
-      project: "my-gcp-project", service: "container.googleapis.com", disableOnDestroy: false, disableDependentServices: false,
+      project: "my-gcp-project",
+      service: "container.googleapis.com",
+      disableOnDestroy: false,
+      disableDependentServices: false,
     });
   });
 
   it("limits mcrouter's hostPort to the cluster's pods", () => {
-    const [allow, deny] = ["gke-mcrouter-from-pods", "gke-mcrouter-deny-others"].map((n) => run.one("gcp:compute/firewall:Firewall", n).inputs);
-    expect(allow).toMatchObject({ priority: 900, allows: [{ protocol: "tcp", ports: ["5000"] }], sourceRanges: ["10.4.0.0/14"] });
-    expect(deny).toMatchObject({ priority: 910, denies: [{ protocol: "tcp", ports: ["5000"] }], sourceRanges: ["0.0.0.0/0"] });
+    const [allow, deny] = ["gke-mcrouter-from-pods", "gke-mcrouter-deny-others"].map(
+      (n) => run.one("gcp:compute/firewall:Firewall", n).inputs,
+    );
+    expect(allow).toMatchObject({
+      priority: 900,
+      allows: [{ protocol: "tcp", ports: ["5000"] }],
+      sourceRanges: ["10.4.0.0/14"],
+    });
+    expect(deny).toMatchObject({
+      priority: 910,
+      denies: [{ protocol: "tcp", ports: ["5000"] }],
+      sourceRanges: ["0.0.0.0/0"],
+    });
     for (const rule of [allow, deny]) {
       expect(rule.targetServiceAccounts).toEqual(["memcached-dev-nodes@my-gcp-project.iam.gserviceaccount.com"]);
     }
@@ -108,9 +152,14 @@ describe("dev stack (GKE)", async () => {
   });
 
   it("applies every Kubernetes object under one stable field manager, forcing its declared fields back", () => {
-    const k8sObjects = run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes");
+    const k8sObjects = run.resources.filter(
+      (r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes",
+    );
     for (const r of k8sObjects) {
-      expect(r.inputs.metadata.annotations, r.name).toMatchObject({ "pulumi.com/patchFieldManager": "memcached-gke", "pulumi.com/patchForce": "true" });
+      expect(r.inputs.metadata.annotations, r.name).toMatchObject({
+        "pulumi.com/patchFieldManager": "memcached-gke",
+        "pulumi.com/patchForce": "true",
+      });
     }
   });
 
@@ -127,7 +176,8 @@ describe("dev stack (GKE)", async () => {
     expect(run.secretOutputs).toEqual(["kubeconfig"]);
     expect(run.outputs.kubeconfig).toContain("current-context: gke_my-gcp-project_us-central1-f_memcached-dev");
     expect(run.outputs.checkCommand).toBe(
-      `kubectl exec -n cache-clients deploy/sample-app -- sh -c 'printf "set mykey 0 0 5\\r\\nhello\\r\\nget mykey\\r\\nquit\\r\\n" | nc -w 2 "$NODE_NAME" "$MCROUTER_PORT"'`);
+      `kubectl exec -n cache-clients deploy/sample-app -- sh -c 'printf "set mykey 0 0 5\\r\\nhello\\r\\nget mykey\\r\\nquit\\r\\n" | nc -w 2 "$NODE_NAME" "$MCROUTER_PORT"'`,
+    );
   });
 });
 
@@ -143,20 +193,46 @@ describe("prod stack (GKE)", async () => {
       masterAuthorizedNetworksConfig: { cidrBlocks: [{ cidrBlock: "203.0.113.0/24", displayName: "admin" }] },
       maintenancePolicy: { dailyMaintenanceWindow: { startTime: "02:00" } },
     });
-    expect(run.one("gcp:container/nodePool:NodePool").inputs).toEqual(expectedNodePool({
-      stack: "prod", location: "us-central1", nodeLocations: ["us-central1-a", "us-central1-b", "us-central1-c"],
-      nodeCount: 1, machineType: "n2-highmem-4", diskSizeGb: 50, autoscaling: { min: 3, max: 6 },
-    }));
+    expect(run.one("gcp:container/nodePool:NodePool").inputs).toEqual(
+      expectedNodePool({
+        stack: "prod",
+        location: "us-central1",
+        nodeLocations: ["us-central1-a", "us-central1-b", "us-central1-c"],
+        nodeCount: 1,
+        machineType: "n2-highmem-4",
+        diskSizeGb: 50,
+        autoscaling: { min: 3, max: 6 },
+      }),
+    );
     expect(run.outputs.nodeCount).toBe(3);
-    expect(run.one("pulumi:providers:kubernetes").inputs.clusterIdentifier).toBe("gke_my-gcp-project_us-central1_memcached-prod");
-    expect(run.byType("gcp:projects/iAMMember:IAMMember").map((r) => r.inputs.role))
-      .toEqual(["roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"]);
+    expect(run.one("pulumi:providers:kubernetes").inputs.clusterIdentifier).toBe(
+      "gke_my-gcp-project_us-central1_memcached-prod",
+    );
+    expect(run.byType("gcp:projects/iAMMember:IAMMember").map((r) => r.inputs.role)).toEqual([
+      "roles/container.defaultNodeServiceAccount",
+      "roles/artifactregistry.reader",
+    ]);
   });
 
   it("sizes memcached for 22 GiB with a measured margin, requests equal to limits", () => {
     const sts = run.one("kubernetes:apps/v1:StatefulSet").inputs;
     const container = sts.spec.template.spec.containers[0];
-    expect(container.args).toEqual(["-m", "22528", "-I", "1m", "-c", "4096", "-t", "4", "-p", "11211", "-U", "0", "-o", "modern"]);
+    expect(container.args).toEqual([
+      "-m",
+      "22528",
+      "-I",
+      "1m",
+      "-c",
+      "4096",
+      "-t",
+      "4",
+      "-p",
+      "11211",
+      "-U",
+      "0",
+      "-o",
+      "modern",
+    ]);
     const amounts = { cpu: "1", memory: "23727Mi", "ephemeral-storage": "64Mi" };
     expect(container.resources).toEqual({ requests: amounts, limits: amounts });
   });
@@ -193,19 +269,33 @@ describe.each(["dev", "prod", "local"])("%s stack: the cache data path", async (
     expect(container.args.slice(-4)).toEqual(["-U", "0", "-o", "modern"]);
     expect(container.ports).toEqual([{ name: "memcache", containerPort: 11211, protocol: "TCP" }]);
     expect(container.securityContext).toEqual({
-      runAsNonRoot: true, runAsUser: 11211, runAsGroup: 11211, readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
+      runAsNonRoot: true,
+      runAsUser: 11211,
+      runAsGroup: 11211,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
     });
-    expect(pod.topologySpreadConstraints).toEqual([{
-      maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule",
-      labelSelector: { matchLabels: sts.spec.selector.matchLabels },
-    }]);
+    expect(pod.topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        whenUnsatisfiable: "DoNotSchedule",
+        labelSelector: { matchLabels: sts.spec.selector.matchLabels },
+      },
+    ]);
     expect(pod.automountServiceAccountToken).toBe(false);
   });
 
   it("allows one memcached pod to be disrupted at a time", () => {
     const pdb = run.one("kubernetes:policy/v1:PodDisruptionBudget", "memcached-pdb").inputs;
-    expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: sts.spec.selector, unhealthyPodEvictionPolicy: "AlwaysAllow" });
+    expect(pdb.spec).toEqual({
+      maxUnavailable: 1,
+      selector: sts.spec.selector,
+      unhealthyPodEvictionPolicy: "AlwaysAllow",
+    });
   });
 
   it("runs mcrouter on hostPort 5000 of every node, rolling one node at a time", () => {
@@ -213,7 +303,10 @@ describe.each(["dev", "prod", "local"])("%s stack: the cache data path", async (
     const container = pod.containers[0];
     expect(ds.metadata.namespace).toBe("mcrouter");
     expect(container.ports).toEqual([{ name: "mcrouter", containerPort: 5000, hostPort: 5000, protocol: "TCP" }]);
-    expect(ds.spec.updateStrategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
+    expect(ds.spec.updateStrategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxSurge: 0, maxUnavailable: 1 },
+    });
     expect(container.args.slice(0, 2)).toEqual(["--port=5000", "--config=file:/etc/mcrouter/config.json"]);
     expect(container.volumeMounts[0]).toEqual({ name: "config", mountPath: "/etc/mcrouter", readOnly: true });
     expect(container.volumeMounts[0].subPath).toBeUndefined();
@@ -226,11 +319,19 @@ describe.each(["dev", "prod", "local"])("%s stack: the cache data path", async (
     expect(cm.metadata.name).toBe("mcrouter-config");
     const config = JSON.parse(cm.data["config.json"]);
     expect(config.pools.memcached.servers).toEqual(
-      Array.from({ length: replicas }, (_, i) => `memcached-${i}.memcached.memcached.svc.cluster.local.:11211`));
+      Array.from({ length: replicas }, (_, i) => `memcached-${i}.memcached.memcached.svc.cluster.local.:11211`),
+    );
     expect(config.route).toEqual({ type: "PoolRoute", pool: "memcached", hash: { hash_func: "Ch3" } });
-    expect(cm.data["config.json"]).toBe(mcrouterConfigJson({
-      statefulSetName: "memcached", serviceName: "memcached", namespace: "memcached", replicas, clusterDomain: "cluster.local", port: 11211,
-    }));
+    expect(cm.data["config.json"]).toBe(
+      mcrouterConfigJson({
+        statefulSetName: "memcached",
+        serviceName: "memcached",
+        namespace: "memcached",
+        replicas,
+        clusterDomain: "cluster.local",
+        port: 11211,
+      }),
+    );
   });
 
   it("gives mcrouter a node-local Service", () => {
@@ -263,19 +364,25 @@ describe.each(["dev", "prod", "local"])("%s stack: the cache data path", async (
     expect(np.spec).toEqual({
       podSelector: { matchLabels: sts.spec.selector.matchLabels },
       policyTypes: ["Ingress"],
-      ingress: [{
-        from: [{
-          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mcrouter" } },
-          podSelector: { matchLabels: ds.spec.selector.matchLabels },
-        }],
-        ports: [{ protocol: "TCP", port: 11211 }],
-      }],
+      ingress: [
+        {
+          from: [
+            {
+              namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "mcrouter" } },
+              podSelector: { matchLabels: ds.spec.selector.matchLabels },
+            },
+          ],
+          ports: [{ protocol: "TCP", port: 11211 }],
+        },
+      ],
     });
   });
 });
 
 describe("local stack (existing cluster)", async () => {
-  const run = await runProgram("local", { "memcached-gke:existingCluster": { kubeconfig: "/tmp/kubeconfig", context: "kwok", nodeCount: 3 } });
+  const run = await runProgram("local", {
+    "memcached-gke:existingCluster": { kubeconfig: "/tmp/kubeconfig", context: "kwok", nodeCount: 3 },
+  });
 
   it("creates nothing on GCP and deploys through the given kubeconfig", () => {
     expect(run.resources.filter((r) => r.type.startsWith("gcp:"))).toEqual([]);

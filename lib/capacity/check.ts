@@ -5,7 +5,13 @@ import { capacity, CapacityInput, CapacityReport } from "./model";
 import { gkeAllocatable, gkeSystemLoad, Resources } from "./gkeNodes";
 import { machineShape, nextLargerMachineType } from "./machineTypes";
 import { cpuMillis, cpuQuantity, mebibytes, memoryMib } from "../quantity";
-import { mcrouterPodContainers, memcachedPodContainers, podRequests, requests, SAMPLE_APP_RESOURCES } from "./workloadResources";
+import {
+  mcrouterPodContainers,
+  memcachedPodContainers,
+  podRequests,
+  requests,
+  SAMPLE_APP_RESOURCES,
+} from "./workloadResources";
 
 export interface StackCapacity {
   /** How the node is named in messages: its machine type, or the existing cluster's declared allocatable. */
@@ -24,7 +30,10 @@ function gkeNode(machineType: string, nodes: number): { allocatable: Resources; 
 /** The capacity figures of a stack; undefined where nothing is known of its nodes (existing, no nodeAllocatable). */
 export function stackCapacity(config: Sized): StackCapacity | undefined {
   const workloads = {
-    memcached: { replicas: config.memcached.replicas, pod: podRequests(memcachedPodContainers(config.memcached, config.metrics)) },
+    memcached: {
+      replicas: config.memcached.replicas,
+      pod: podRequests(memcachedPodContainers(config.memcached, config.metrics)),
+    },
     perNode: podRequests(mcrouterPodContainers(config.mcrouter, config.metrics)),
     apps: { replicas: config.sampleApp.replicas, pod: requests(SAMPLE_APP_RESOURCES) },
   };
@@ -38,18 +47,35 @@ export function stackCapacity(config: Sized): StackCapacity | undefined {
   const e = config.existingCluster;
   if (!e?.nodeAllocatable.cpu || !e.nodeAllocatable.memory) return undefined;
   const allocatable = { cpuMillis: cpuMillis(e.nodeAllocatable.cpu), memoryMib: memoryMib(e.nodeAllocatable.memory) };
-  const input = { allocatable, system: { cpuMillis: 0, memoryMib: 0 }, ...workloads, minNodes: e.nodeCount, maxNodes: e.nodeCount };
-  return { node: `node (existingCluster.nodeAllocatable ${e.nodeAllocatable.cpu} CPU, ${e.nodeAllocatable.memory})`, input, report: capacity(input) };
+  const input = {
+    allocatable,
+    system: { cpuMillis: 0, memoryMib: 0 },
+    ...workloads,
+    minNodes: e.nodeCount,
+    maxNodes: e.nodeCount,
+  };
+  return {
+    node: `node (existingCluster.nodeAllocatable ${e.nodeAllocatable.cpu} CPU, ${e.nodeAllocatable.memory})`,
+    input,
+    report: capacity(input),
+  };
 }
 
 const DIMENSIONS = {
   cpuMillis: {
-    what: "CPU", show: cpuQuantity, mcrouterKey: "mcrouter.cpu", memcachedKey: "memcached.cpu",
+    what: "CPU",
+    show: cpuQuantity,
+    mcrouterKey: "mcrouter.cpu",
+    memcachedKey: "memcached.cpu",
     memcached: (_: Sized, millis: number) => `memcached.cpu ${cpuQuantity(millis)}`,
   },
   memoryMib: {
-    what: "memory", show: mebibytes, mcrouterKey: "mcrouter.memoryMb", memcachedKey: "memcached.memoryMb",
-    memcached: (config: Sized, mib: number) => `memcached (memoryMb ${config.memcached.memoryMb} + overhead) ${mebibytes(mib)}`,
+    what: "memory",
+    show: mebibytes,
+    mcrouterKey: "mcrouter.memoryMb",
+    memcachedKey: "memcached.memoryMb",
+    memcached: (config: Sized, mib: number) =>
+      `memcached (memoryMb ${config.memcached.memoryMb} + overhead) ${mebibytes(mib)}`,
   },
 } as const;
 
@@ -58,7 +84,8 @@ function largerMachineThatFits(config: Sized): string | undefined {
   let machineType = config.cluster?.machineType;
   for (let step = 0; step < 4 && machineType; step++) {
     machineType = nextLargerMachineType(machineType);
-    if (machineType && stackCapacity({ ...config, cluster: { ...config.cluster!, machineType } })?.report.fits) return machineType;
+    if (machineType && stackCapacity({ ...config, cluster: { ...config.cluster!, machineType } })?.report.fits)
+      return machineType;
   }
   return undefined;
 }
@@ -78,7 +105,8 @@ export function capacityProblems(config: Sized): string[] {
       if (need <= input.allocatable[key]) return [];
       const [memcached, ...memcachedSidecars] = memcachedPodContainers(config.memcached, config.metrics).map(requests);
       const [mcrouter, ...mcrouterSidecars] = mcrouterPodContainers(config.mcrouter, config.metrics).map(requests);
-      const exporters = (sidecars: Resources[]) => sidecars.map((sidecar) => `its metrics exporter ${d.show(sidecar[key])}`);
+      const exporters = (sidecars: Resources[]) =>
+        sidecars.map((sidecar) => `its metrics exporter ${d.show(sidecar[key])}`);
       const parts = [
         d.memcached(config, memcached[key]),
         ...exporters(memcachedSidecars),
@@ -88,16 +116,22 @@ export function capacityProblems(config: Sized): string[] {
         ...(input.system[key] > 0 ? [`GKE's own pods ${d.show(input.system[key])}`] : []),
       ];
       const left = input.allocatable[key] - input.system[key];
-      return [`capacity: ${parts.join(" + ")} = ${d.show(need)} ${d.what} on the fullest ${node}, which has ` +
-        `${d.show(input.allocatable[key])} allocatable${input.system[key] > 0 ? ` (${d.show(left)} left after GKE's own pods)` : ""}: ` +
-        `lower ${d.memcachedKey} or ${d.mcrouterKey} by ${d.show(need - input.allocatable[key])} in all${orLarger}`];
+      return [
+        `capacity: ${parts.join(" + ")} = ${d.show(need)} ${d.what} on the fullest ${node}, which has ` +
+          `${d.show(input.allocatable[key])} allocatable${input.system[key] > 0 ? ` (${d.show(left)} left after GKE's own pods)` : ""}: ` +
+          `lower ${d.memcachedKey} or ${d.mcrouterKey} by ${d.show(need - input.allocatable[key])} in all${orLarger}`,
+      ];
     });
   }
   const nodesKey = config.cluster
     ? `cluster.nodeCount ${config.cluster.nodeCount}, cluster.maxNodeCount ${config.cluster.maxNodeCount || "0 (no autoscaling)"}`
     : `existingCluster.nodeCount ${input.minNodes}`;
-  const fix = config.cluster ? `set cluster.maxNodeCount to at least ${report.nodesNeeded}` : "add nodes and raise existingCluster.nodeCount";
-  return [`capacity: memcached.replicas ${input.memcached.replicas} needs ${report.nodesNeeded} nodes (${report.memcachedPerNode} memcached ` +
-    `pod${report.memcachedPerNode === 1 ? "" : "s"} fit on each ${node} beside mcrouter, the sample app${config.cluster ? " and GKE's own pods" : ""}), ` +
-    `but the cluster has at most ${input.maxNodes} (${nodesKey}): ${fix}, or lower memcached.replicas to at most ${report.maxReplicas}${orLarger}`];
+  const fix = config.cluster
+    ? `set cluster.maxNodeCount to at least ${report.nodesNeeded}`
+    : "add nodes and raise existingCluster.nodeCount";
+  return [
+    `capacity: memcached.replicas ${input.memcached.replicas} needs ${report.nodesNeeded} nodes (${report.memcachedPerNode} memcached ` +
+      `pod${report.memcachedPerNode === 1 ? "" : "s"} fit on each ${node} beside mcrouter, the sample app${config.cluster ? " and GKE's own pods" : ""}), ` +
+      `but the cluster has at most ${input.maxNodes} (${nodesKey}): ${fix}, or lower memcached.replicas to at most ${report.maxReplicas}${orLarger}`,
+  ];
 }

@@ -14,8 +14,19 @@ export interface Resources {
  * Memory: 255 MiB on machines under 1 GiB; otherwise 25 % of the first 4 GiB, 20 % of the next 4, 10 % of
  * the next 8, 6 % of the next 112 and 2 % above 128 GiB; plus the kubelet's 100 MiB eviction threshold.
  */
-const CPU_RESERVATION: ReadonlyArray<[cores: number, fraction: number]> = [[1, 0.06], [1, 0.01], [2, 0.005], [Infinity, 0.0025]];
-const MEMORY_RESERVATION_GIB: ReadonlyArray<[gib: number, fraction: number]> = [[4, 0.25], [4, 0.2], [8, 0.1], [112, 0.06], [Infinity, 0.02]];
+const CPU_RESERVATION: ReadonlyArray<[cores: number, fraction: number]> = [
+  [1, 0.06],
+  [1, 0.01],
+  [2, 0.005],
+  [Infinity, 0.0025],
+];
+const MEMORY_RESERVATION_GIB: ReadonlyArray<[gib: number, fraction: number]> = [
+  [4, 0.25],
+  [4, 0.2],
+  [8, 0.1],
+  [112, 0.06],
+  [Infinity, 0.02],
+];
 const SMALL_MACHINE_RESERVATION_MIB = 255;
 export const EVICTION_THRESHOLD_MIB = 100;
 /**
@@ -41,9 +52,10 @@ export function gkeAllocatable(machine: MachineShape): Resources {
   const cpuMillis = machine.sharedCore
     ? SHARED_CORE_ALLOCATABLE_MILLIS
     : Math.floor(machine.vcpus * 1000 - tiered(machine.vcpus, CPU_RESERVATION) * 1000);
-  const reservedMib = machine.memoryMib < 1024
-    ? SMALL_MACHINE_RESERVATION_MIB
-    : tiered(machine.memoryMib / 1024, MEMORY_RESERVATION_GIB) * 1024;
+  const reservedMib =
+    machine.memoryMib < 1024
+      ? SMALL_MACHINE_RESERVATION_MIB
+      : tiered(machine.memoryMib / 1024, MEMORY_RESERVATION_GIB) * 1024;
   return { cpuMillis, memoryMib: Math.floor(machine.memoryMib - reservedMib - EVICTION_THRESHOLD_MIB) };
 }
 
@@ -71,20 +83,104 @@ export interface SystemPod extends Resources {
  * table if your cluster's differ: the validation and the e2e's placeholder pods both read it.
  */
 export const GKE_SYSTEM_PODS: readonly SystemPod[] = [
-  { name: "fluentbit-gke", placement: "node", cpuMillis: 105, memoryMib: 230, because: "Cloud Logging", basis: "observed" },
-  { name: "gke-metadata-server", placement: "node", cpuMillis: 100, memoryMib: 100, because: "Workload Identity (GKE_METADATA)", basis: "observed" },
-  { name: "ip-masq-agent", placement: "node", cpuMillis: 10, memoryMib: 16, because: "VPC-native networking", basis: "observed" },
-  { name: "konnectivity-agent", placement: "node", cpuMillis: 15, memoryMib: 60, because: "control-plane tunnel (scaled with the nodes)", basis: "observed" },
-  { name: "gke-metrics-agent", placement: "node", cpuMillis: 15, memoryMib: 80, because: "Cloud Monitoring", basis: "estimate" },
-  { name: "pdcsi-node", placement: "node", cpuMillis: 20, memoryMib: 40, because: "Persistent Disk CSI driver", basis: "estimate" },
+  {
+    name: "fluentbit-gke",
+    placement: "node",
+    cpuMillis: 105,
+    memoryMib: 230,
+    because: "Cloud Logging",
+    basis: "observed",
+  },
+  {
+    name: "gke-metadata-server",
+    placement: "node",
+    cpuMillis: 100,
+    memoryMib: 100,
+    because: "Workload Identity (GKE_METADATA)",
+    basis: "observed",
+  },
+  {
+    name: "ip-masq-agent",
+    placement: "node",
+    cpuMillis: 10,
+    memoryMib: 16,
+    because: "VPC-native networking",
+    basis: "observed",
+  },
+  {
+    name: "konnectivity-agent",
+    placement: "node",
+    cpuMillis: 15,
+    memoryMib: 60,
+    because: "control-plane tunnel (scaled with the nodes)",
+    basis: "observed",
+  },
+  {
+    name: "gke-metrics-agent",
+    placement: "node",
+    cpuMillis: 15,
+    memoryMib: 80,
+    because: "Cloud Monitoring",
+    basis: "estimate",
+  },
+  {
+    name: "pdcsi-node",
+    placement: "node",
+    cpuMillis: 20,
+    memoryMib: 40,
+    because: "Persistent Disk CSI driver",
+    basis: "estimate",
+  },
   { name: "anetd", placement: "node", cpuMillis: 100, memoryMib: 200, because: "Dataplane V2", basis: "estimate" },
   { name: "kube-dns", placement: 2, cpuMillis: 260, memoryMib: 110, because: "cluster DNS", basis: "observed" },
-  { name: "kube-dns-autoscaler", placement: 1, cpuMillis: 20, memoryMib: 10, because: "cluster DNS", basis: "observed" },
-  { name: "konnectivity-agent-autoscaler", placement: 1, cpuMillis: 10, memoryMib: 10, because: "control-plane tunnel", basis: "observed" },
-  { name: "metrics-server", placement: 1, cpuMillis: 60, memoryMib: 160, because: "resource metrics API", basis: "estimate" },
-  { name: "gmp-collector", placement: "node", cpuMillis: 5, memoryMib: 35, because: "Managed Prometheus collection (gmp-system)", basis: "chart" },
-  { name: "gmp-operator", placement: 1, cpuMillis: 1, memoryMib: 16, because: "Managed Prometheus (gmp-system)", basis: "chart" },
-  { name: "l7-default-backend", placement: 1, cpuMillis: 10, memoryMib: 20, because: "HTTP load balancing add-on", basis: "estimate" },
+  {
+    name: "kube-dns-autoscaler",
+    placement: 1,
+    cpuMillis: 20,
+    memoryMib: 10,
+    because: "cluster DNS",
+    basis: "observed",
+  },
+  {
+    name: "konnectivity-agent-autoscaler",
+    placement: 1,
+    cpuMillis: 10,
+    memoryMib: 10,
+    because: "control-plane tunnel",
+    basis: "observed",
+  },
+  {
+    name: "metrics-server",
+    placement: 1,
+    cpuMillis: 60,
+    memoryMib: 160,
+    because: "resource metrics API",
+    basis: "estimate",
+  },
+  {
+    name: "gmp-collector",
+    placement: "node",
+    cpuMillis: 5,
+    memoryMib: 35,
+    because: "Managed Prometheus collection (gmp-system)",
+    basis: "chart",
+  },
+  {
+    name: "gmp-operator",
+    placement: 1,
+    cpuMillis: 1,
+    memoryMib: 16,
+    because: "Managed Prometheus (gmp-system)",
+    basis: "chart",
+  },
+  {
+    name: "l7-default-backend",
+    placement: 1,
+    cpuMillis: 10,
+    memoryMib: 20,
+    because: "HTTP load balancing add-on",
+    basis: "estimate",
+  },
 ];
 
 /**
@@ -93,8 +189,11 @@ export const GKE_SYSTEM_PODS: readonly SystemPod[] = [
  * replicas on 2+ nodes).
  */
 export function gkeSystemLoad(nodes: number, pods: readonly SystemPod[] = GKE_SYSTEM_PODS): Resources {
-  return pods.reduce((sum, pod) => {
-    const count = pod.placement === "node" ? 1 : Math.ceil(pod.placement / Math.max(nodes, 1));
-    return { cpuMillis: sum.cpuMillis + count * pod.cpuMillis, memoryMib: sum.memoryMib + count * pod.memoryMib };
-  }, { cpuMillis: 0, memoryMib: 0 });
+  return pods.reduce(
+    (sum, pod) => {
+      const count = pod.placement === "node" ? 1 : Math.ceil(pod.placement / Math.max(nodes, 1));
+      return { cpuMillis: sum.cpuMillis + count * pod.cpuMillis, memoryMib: sum.memoryMib + count * pod.memoryMib };
+    },
+    { cpuMillis: 0, memoryMib: 0 },
+  );
 }

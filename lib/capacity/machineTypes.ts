@@ -23,10 +23,26 @@ interface Family {
 }
 
 export const FAMILIES: Record<string, Family> = {
-  e2: { gibPerVcpu: { standard: 4, highmem: 8, highcpu: 1 }, sizes: [2, 4, 8, 16, 32], sizesByClass: { highmem: [2, 4, 8, 16] } },
-  n1: { gibPerVcpu: { standard: 3.75, highmem: 6.5, highcpu: 0.9 }, sizes: [2, 4, 8, 16, 32, 64, 96], sizesByClass: { standard: [1, 2, 4, 8, 16, 32, 64, 96] } },
-  n2: { gibPerVcpu: { standard: 4, highmem: 8, highcpu: 1 }, sizes: [2, 4, 8, 16, 32, 48, 64, 80, 96, 128], sizesByClass: { highcpu: [2, 4, 8, 16, 32, 48, 64, 80, 96] } },
-  n2d: { gibPerVcpu: { standard: 4, highmem: 8, highcpu: 1 }, sizes: [2, 4, 8, 16, 32, 48, 64, 80, 96, 128, 224], sizesByClass: { highmem: [2, 4, 8, 16, 32, 48, 64, 80, 96] } },
+  e2: {
+    gibPerVcpu: { standard: 4, highmem: 8, highcpu: 1 },
+    sizes: [2, 4, 8, 16, 32],
+    sizesByClass: { highmem: [2, 4, 8, 16] },
+  },
+  n1: {
+    gibPerVcpu: { standard: 3.75, highmem: 6.5, highcpu: 0.9 },
+    sizes: [2, 4, 8, 16, 32, 64, 96],
+    sizesByClass: { standard: [1, 2, 4, 8, 16, 32, 64, 96] },
+  },
+  n2: {
+    gibPerVcpu: { standard: 4, highmem: 8, highcpu: 1 },
+    sizes: [2, 4, 8, 16, 32, 48, 64, 80, 96, 128],
+    sizesByClass: { highcpu: [2, 4, 8, 16, 32, 48, 64, 80, 96] },
+  },
+  n2d: {
+    gibPerVcpu: { standard: 4, highmem: 8, highcpu: 1 },
+    sizes: [2, 4, 8, 16, 32, 48, 64, 80, 96, 128, 224],
+    sizesByClass: { highmem: [2, 4, 8, 16, 32, 48, 64, 80, 96] },
+  },
   n4: { gibPerVcpu: { standard: 4, highmem: 8, highcpu: 2 }, sizes: [2, 4, 8, 16, 32, 48, 64, 80] },
   t2d: { gibPerVcpu: { standard: 4 }, sizes: [1, 2, 4, 8, 16, 32, 48, 60] },
   c2: { gibPerVcpu: { standard: 4 }, sizes: [4, 8, 16, 30, 60] },
@@ -54,7 +70,8 @@ export function machineShape(machineType: string): MachineShape | string {
   if (predefined) {
     const [, familyName, machineClass, n] = predefined;
     const family = FAMILIES[familyName];
-    if (!family) return `family ${familyName} is not one the capacity model can size (${Object.keys(FAMILIES).join(", ")}; or a custom type)`;
+    if (!family)
+      return `family ${familyName} is not one the capacity model can size (${Object.keys(FAMILIES).join(", ")}; or a custom type)`;
     const gib = family.gibPerVcpu[machineClass as MachineClass];
     if (gib === undefined) return `${familyName} has no ${machineClass} types`;
     const sizes = family.sizesByClass?.[machineClass as MachineClass] ?? family.sizes;
@@ -82,7 +99,14 @@ export function machineShape(machineType: string): MachineShape | string {
 /** The next larger predefined type of the same family and class (`n2-highmem-2` -> `n2-highmem-4`). */
 export function nextLargerMachineType(machineType: string): string | undefined {
   const m = PREDEFINED.exec(machineType);
-  if (!m) return machineType === "e2-micro" ? "e2-small" : machineType === "e2-small" ? "e2-medium" : machineType === "e2-medium" ? "e2-standard-2" : undefined;
+  if (!m)
+    return machineType === "e2-micro"
+      ? "e2-small"
+      : machineType === "e2-small"
+        ? "e2-medium"
+        : machineType === "e2-medium"
+          ? "e2-standard-2"
+          : undefined;
   const family = FAMILIES[m[1]];
   const sizes = family?.sizesByClass?.[m[2] as MachineClass] ?? family?.sizes ?? [];
   const next = sizes.find((s) => s > Number(m[3]));

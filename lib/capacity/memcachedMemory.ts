@@ -25,10 +25,6 @@ export interface MemoryInputs {
 
 /** The container memory limit (and request), in MiB, for memcached started with these arguments. */
 export function memcachedMemoryLimitMib({ memoryMb, maxConnections }: MemoryInputs): number {
-  const overhead =
-    BASE_OVERHEAD_MIB +
-    memoryMb * PROPORTIONAL_OVERHEAD +
-    (maxConnections * PER_CONNECTION_KIB) / 1024;
+  const overhead = BASE_OVERHEAD_MIB + memoryMb * PROPORTIONAL_OVERHEAD + (maxConnections * PER_CONNECTION_KIB) / 1024;
   return Math.ceil(memoryMb + overhead);
 }
-

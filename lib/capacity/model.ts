@@ -37,8 +37,10 @@ export interface CapacityReport {
   headroom: { cpu: number; memory: number };
 }
 
-const add = (a: Resources, b: Resources, times = 1): Resources =>
-  ({ cpuMillis: a.cpuMillis + times * b.cpuMillis, memoryMib: a.memoryMib + times * b.memoryMib });
+const add = (a: Resources, b: Resources, times = 1): Resources => ({
+  cpuMillis: a.cpuMillis + times * b.cpuMillis,
+  memoryMib: a.memoryMib + times * b.memoryMib,
+});
 
 export function capacity(input: CapacityInput): CapacityReport {
   const appsPerNode = Math.ceil(input.apps.replicas / input.minNodes);
@@ -48,9 +50,14 @@ export function capacity(input: CapacityInput): CapacityReport {
     return free < 0 ? 0 : input.memcached.pod[key] === 0 ? Infinity : Math.floor(free / input.memcached.pod[key]);
   };
   const memcachedPerNode = Math.min(room("cpuMillis"), room("memoryMib"));
-  const nodesNeeded = memcachedPerNode === 0 ? Infinity
-    : Math.max(input.minNodes, Math.ceil(input.memcached.replicas / memcachedPerNode));
-  const memcachedOnFullestNode = Math.min(Math.ceil(input.memcached.replicas / input.minNodes), Math.max(memcachedPerNode, 1));
+  const nodesNeeded =
+    memcachedPerNode === 0
+      ? Infinity
+      : Math.max(input.minNodes, Math.ceil(input.memcached.replicas / memcachedPerNode));
+  const memcachedOnFullestNode = Math.min(
+    Math.ceil(input.memcached.replicas / input.minNodes),
+    Math.max(memcachedPerNode, 1),
+  );
   const fullestNode = add(base, input.memcached.pod, memcachedOnFullestNode);
   const share = (key: keyof Resources) => 1 - fullestNode[key] / input.allocatable[key];
   return {

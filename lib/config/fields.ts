@@ -10,30 +10,78 @@ interface Base<T> {
   doc: string;
   check?: Check<T>;
 }
-export interface StringField extends Base<string> { kind: "string" }
-export interface IntegerField extends Base<number> { kind: "integer"; min: number; max: number }
-export interface BooleanField extends Base<boolean> { kind: "boolean" }
-export interface EnumField<E extends string = string> extends Base<E> { kind: "enum"; values: readonly E[] }
-export interface ListField<I extends Field = Field> { kind: "list"; item: I; doc: string; default: Value<I>[]; unique?: (item: Value<I>) => string }
-export interface ObjectField<F extends Fields = Fields> { kind: "object"; fields: F; doc: string }
+export interface StringField extends Base<string> {
+  kind: "string";
+}
+export interface IntegerField extends Base<number> {
+  kind: "integer";
+  min: number;
+  max: number;
+}
+export interface BooleanField extends Base<boolean> {
+  kind: "boolean";
+}
+export interface EnumField<E extends string = string> extends Base<E> {
+  kind: "enum";
+  values: readonly E[];
+}
+export interface ListField<I extends Field = Field> {
+  kind: "list";
+  item: I;
+  doc: string;
+  default: Value<I>[];
+  unique?: (item: Value<I>) => string;
+}
+export interface ObjectField<F extends Fields = Fields> {
+  kind: "object";
+  fields: F;
+  doc: string;
+}
 export type Field = StringField | IntegerField | BooleanField | EnumField<any> | ListField<any> | ObjectField<any>;
 export type Fields = Record<string, Field>;
 
-export type Value<F> =
-  F extends StringField ? string :
-  F extends IntegerField ? number :
-  F extends BooleanField ? boolean :
-  F extends EnumField<infer E> ? E :
-  F extends ListField<infer I> ? Value<I>[] :
-  F extends ObjectField<infer G> ? { [K in keyof G]: Value<G[K]> } :
-  never;
+export type Value<F> = F extends StringField
+  ? string
+  : F extends IntegerField
+    ? number
+    : F extends BooleanField
+      ? boolean
+      : F extends EnumField<infer E>
+        ? E
+        : F extends ListField<infer I>
+          ? Value<I>[]
+          : F extends ObjectField<infer G>
+            ? { [K in keyof G]: Value<G[K]> }
+            : never;
 export type ValuesOf<F extends Fields> = { [K in keyof F]: Value<F[K]> };
 
-export const string = (doc: string, dflt: string, check?: Check<string>): StringField => ({ kind: "string", doc, default: dflt, check });
-export const integer = (doc: string, dflt: number, min: number, max: number): IntegerField => ({ kind: "integer", doc, default: dflt, min, max });
+export const string = (doc: string, dflt: string, check?: Check<string>): StringField => ({
+  kind: "string",
+  doc,
+  default: dflt,
+  check,
+});
+export const integer = (doc: string, dflt: number, min: number, max: number): IntegerField => ({
+  kind: "integer",
+  doc,
+  default: dflt,
+  min,
+  max,
+});
 export const boolean = (doc: string, dflt: boolean): BooleanField => ({ kind: "boolean", doc, default: dflt });
-export const oneOf = <E extends string>(doc: string, dflt: E, values: readonly E[]): EnumField<E> => ({ kind: "enum", doc, default: dflt, values });
-export const list = <I extends Field>(doc: string, item: I, unique?: (item: Value<I>) => string): ListField<I> => ({ kind: "list", doc, item, default: [], unique });
+export const oneOf = <E extends string>(doc: string, dflt: E, values: readonly E[]): EnumField<E> => ({
+  kind: "enum",
+  doc,
+  default: dflt,
+  values,
+});
+export const list = <I extends Field>(doc: string, item: I, unique?: (item: Value<I>) => string): ListField<I> => ({
+  kind: "list",
+  doc,
+  item,
+  default: [],
+  unique,
+});
 export const object = <F extends Fields>(doc: string, fields: F): ObjectField<F> => ({ kind: "object", doc, fields });
 
 /** The default value of a field (an object's is its fields' defaults). */
@@ -50,7 +98,11 @@ function distance(a: string, b: string): number {
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+      row[j] = Math.min(
+        row[j] + 1,
+        row[j - 1] + 1,
+        diagonal + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1),
+      );
       diagonal = above;
     }
   }
@@ -73,13 +125,18 @@ const show = (value: unknown) => JSON.stringify(value) ?? String(value);
  * falling back to the default where a value is bad, so that all problems are found in one pass.
  */
 export function read<F extends Field>(field: F, raw: unknown, path: string, problems: string[]): Value<F> {
-  const fail = (value: unknown, why: string) => { problems.push(`${path}: ${show(value)} ${why}`); };
+  const fail = (value: unknown, why: string) => {
+    problems.push(`${path}: ${show(value)} ${why}`);
+  };
   const fallback = () => defaultOf(field);
   if (raw === undefined || raw === null) return fallback();
   switch (field.kind) {
     case "object": {
       if (typeof raw !== "object" || Array.isArray(raw)) {
-        fail(raw, `is not an object; set its fields one by one with \`pulumi config set --path memcached-gke:${path}.<field> <value>\``);
+        fail(
+          raw,
+          `is not an object; set its fields one by one with \`pulumi config set --path memcached-gke:${path}.<field> <value>\``,
+        );
         return fallback();
       }
       const known = Object.keys(field.fields);
@@ -87,9 +144,13 @@ export function read<F extends Field>(field: F, raw: unknown, path: string, prob
         if (known.includes(key)) continue;
         const guess = closest(key, known);
         const keyPath = /^[A-Za-z_][\w-]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
-        problems.push(`${keyPath}: unknown field${guess ? `; did you mean ${guess}?` : `; known fields: ${known.join(", ")}`}`);
+        problems.push(
+          `${keyPath}: unknown field${guess ? `; did you mean ${guess}?` : `; known fields: ${known.join(", ")}`}`,
+        );
       }
-      return Object.fromEntries(known.map((k) => [k, read(field.fields[k], (raw as Record<string, unknown>)[k], `${path}.${k}`, problems)])) as Value<F>;
+      return Object.fromEntries(
+        known.map((k) => [k, read(field.fields[k], (raw as Record<string, unknown>)[k], `${path}.${k}`, problems)]),
+      ) as Value<F>;
     }
     case "list": {
       if (!Array.isArray(raw)) {
@@ -101,7 +162,8 @@ export function read<F extends Field>(field: F, raw: unknown, path: string, prob
         const seen = new Map<string, number>();
         items.forEach((item, i) => {
           const key = field.unique!(item);
-          if (seen.has(key)) problems.push(`${path}[${i}]: ${show(raw[i])} repeats ${path}[${seen.get(key)}]; list each only once`);
+          if (seen.has(key))
+            problems.push(`${path}[${i}]: ${show(raw[i])} repeats ${path}[${seen.get(key)}]; list each only once`);
           else seen.set(key, i);
         });
       }

@@ -2,37 +2,72 @@
 // (SCHEMA), and the types the program reads. Pulumi.yaml's declarations and the docs' key table are generated
 // from it (scripts/config-docs.ts); lib/config/validate.ts checks a stack's values against it.
 import { boolean, defaultOf, integer, list, object, oneOf, string, ValuesOf } from "./fields";
-import { MCROUTER_EXPORTER_IMAGE, MCROUTER_IMAGE, MEMCACHED_EXPORTER_IMAGE, MEMCACHED_IMAGE, SAMPLE_APP_IMAGE } from "../images";
+import {
+  MCROUTER_EXPORTER_IMAGE,
+  MCROUTER_IMAGE,
+  MEMCACHED_EXPORTER_IMAGE,
+  MEMCACHED_IMAGE,
+  SAMPLE_APP_IMAGE,
+} from "../images";
 import { MCROUTER_METRICS_PORT, METRICS_PORT } from "../ports";
 import {
-  cidr, clusterDomain, clusterName, dnsLabel, hhmm, machineType, memoryQuantity, namespaceName, optional,
-  pinnedImage, positiveCpu, privateSlash28,
+  cidr,
+  clusterDomain,
+  clusterName,
+  dnsLabel,
+  hhmm,
+  machineType,
+  memoryQuantity,
+  namespaceName,
+  optional,
+  pinnedImage,
+  positiveCpu,
+  privateSlash28,
 } from "./validators";
 
 export const TARGETS = ["gke", "existing"] as const;
-export type Target = typeof TARGETS[number];
-export const TARGET_DOC = "Where the cache runs: `gke` (create a GKE cluster) or `existing` (deploy onto the cluster of a kubeconfig, no GCP needed).";
+export type Target = (typeof TARGETS)[number];
+export const TARGET_DOC =
+  "Where the cache runs: `gke` (create a GKE cluster) or `existing` (deploy onto the cluster of a kubeconfig, no GCP needed).";
 
 export const SCHEMA = {
   cluster: object("GKE cluster (target gke).", {
     name: string("GKE cluster name; empty: memcached-<stack>", "", clusterName),
-    location: string("zone (zonal cluster, e.g. us-central1-f) or region (regional cluster, with nodeLocations); required", ""),
-    allowUnlistedLocations: boolean("accept a zone or region newer than the repository's table (lib/gke/locations.ts)", false),
+    location: string(
+      "zone (zonal cluster, e.g. us-central1-f) or region (regional cluster, with nodeLocations); required",
+      "",
+    ),
+    allowUnlistedLocations: boolean(
+      "accept a zone or region newer than the repository's table (lib/gke/locations.ts)",
+      false,
+    ),
     nodeLocations: list("zones of a regional cluster's node pool", string("zone", ""), (zone) => zone),
-    nodeCount: integer("TOTAL nodes across zones (with 3 zones and 3, one per zone); the autoscaler's minimum", 3, 1, 1000),
+    nodeCount: integer(
+      "TOTAL nodes across zones (with 3 zones and 3, one per zone); the autoscaler's minimum",
+      3,
+      1,
+      1000,
+    ),
     maxNodeCount: integer("TOTAL maximum with node-pool autoscaling; 0: no autoscaling", 0, 0, 1000),
     machineType: string("Compute Engine machine type (one the capacity model sizes)", "e2-standard-2", machineType),
     diskSizeGb: integer("node boot disk, GB", 50, 10, 65536),
     diskType: oneOf("node boot disk type", "pd-balanced", ["pd-standard", "pd-balanced", "pd-ssd"] as const),
     releaseChannel: oneOf("GKE release channel", "REGULAR", ["RAPID", "REGULAR", "STABLE"] as const),
     deletionProtection: boolean("refuse to delete the cluster", true),
-    masterAuthorizedNetworks: list("CIDRs allowed to reach the control plane ([{cidrBlock, displayName}]); empty: any (dev only)",
+    masterAuthorizedNetworks: list(
+      "CIDRs allowed to reach the control plane ([{cidrBlock, displayName}]); empty: any (dev only)",
       object("an authorized network", {
         cidrBlock: string("IPv4 CIDR", "", cidr),
         displayName: string("name shown in the console; empty: network-<index>", ""),
-      }), (n) => n.cidrBlock),
+      }),
+      (n) => n.cidrBlock,
+    ),
     privateNodes: boolean("nodes get no external IP (needs Cloud NAT for images from outside Google)", false),
-    masterIpv4CidrBlock: string("/28 in a private range for the control plane's peering (privateNodes only)", "172.16.0.32/28", privateSlash28),
+    masterIpv4CidrBlock: string(
+      "/28 in a private range for the control plane's peering (privateNodes only)",
+      "172.16.0.32/28",
+      privateSlash28,
+    ),
     maintenanceStartTime: string("daily maintenance window start, HH:MM UTC", "03:00", hhmm),
     network: string("VPC network", "default", dnsLabel("VPC network name")),
     subnetwork: string("VPC subnetwork; empty: the network's default", "", optional(dnsLabel("subnetwork name"))),
@@ -42,10 +77,13 @@ export const SCHEMA = {
     context: string("context in it; empty: its current context", ""),
     nodeCount: integer("nodes mcrouter will run on (sizes memcached -c)", 3, 1, 1000),
     renderYamlToDirectory: string("write the manifests there instead of applying them", ""),
-    nodeAllocatable: object("what each node has free for this stack (kubectl describe node: allocatable less your own per-node pods); enables the capacity check", {
-      cpu: string("CPU, e.g. 1930m", "", optional(positiveCpu)),
-      memory: string("memory, e.g. 6055Mi", "", optional(memoryQuantity)),
-    }),
+    nodeAllocatable: object(
+      "what each node has free for this stack (kubectl describe node: allocatable less your own per-node pods); enables the capacity check",
+      {
+        cpu: string("CPU, e.g. 1930m", "", optional(positiveCpu)),
+        memory: string("memory, e.g. 6055Mi", "", optional(memoryQuantity)),
+      },
+    ),
   }),
   memcached: object("memcached StatefulSet.", {
     namespace: string("namespace", "memcached", namespaceName),
@@ -65,18 +103,43 @@ export const SCHEMA = {
     serverTimeoutMs: integer("--server-timeout", 1000, 1, 60000),
     timeoutsUntilTko: integer("--timeouts-until-tko", 3, 1, 100),
     probeTimeoutInitialMs: integer("--probe-timeout-initial", 3000, 100, 600000),
-    probeTimeoutMaxMs: integer("--probe-timeout-max (at least probeTimeoutInitialMs): a TKO server is probed at most this far apart", 10000, 100, 3600000),
+    probeTimeoutMaxMs: integer(
+      "--probe-timeout-max (at least probeTimeoutInitialMs): a TKO server is probed at most this far apart",
+      10000,
+      100,
+      3600000,
+    ),
     cpu: string("CPU a pod (request = limit)", "250m", positiveCpu),
     memoryMb: integer("memory a pod, MiB", 256, 32, 1 << 16),
   }),
   metrics: object("Prometheus metrics.", {
-    enabled: boolean(`exporter sidecars (memcached_exporter on ${METRICS_PORT} in each memcached pod, mcrouter_exporter on ${MCROUTER_METRICS_PORT} in each mcrouter pod), and the objects that have them scraped`, true),
+    enabled: boolean(
+      `exporter sidecars (memcached_exporter on ${METRICS_PORT} in each memcached pod, mcrouter_exporter on ${MCROUTER_METRICS_PORT} in each mcrouter pod), and the objects that have them scraped`,
+      true,
+    ),
     memcachedExporterImage: string("memcached exporter image, pinned", MEMCACHED_EXPORTER_IMAGE, pinnedImage),
     mcrouterExporterImage: string("mcrouter exporter image, pinned", MCROUTER_EXPORTER_IMAGE, pinnedImage),
-    prometheusOperator: boolean("target existing: PodMonitor objects for the Prometheus Operator (needs its CRDs); GKE always gets Managed Prometheus PodMonitoring", false),
-    collectorNamespace: string(`namespace of the scraper the NetworkPolicies admit to ports ${METRICS_PORT} and ${MCROUTER_METRICS_PORT} (GKE Managed Prometheus: gmp-system)`, "gmp-system", dnsLabel("namespace name")),
-    hitRatioFloorPercent: integer("alert MemcachedHitRatioLow below this share of gets that hit, for 15 minutes", 80, 1, 99),
-    evictionsPerSecond: integer("alert MemcachedEvicting above this many evictions a second in a pod, for 15 minutes", 50, 1, 1000000),
+    prometheusOperator: boolean(
+      "target existing: PodMonitor objects for the Prometheus Operator (needs its CRDs); GKE always gets Managed Prometheus PodMonitoring",
+      false,
+    ),
+    collectorNamespace: string(
+      `namespace of the scraper the NetworkPolicies admit to ports ${METRICS_PORT} and ${MCROUTER_METRICS_PORT} (GKE Managed Prometheus: gmp-system)`,
+      "gmp-system",
+      dnsLabel("namespace name"),
+    ),
+    hitRatioFloorPercent: integer(
+      "alert MemcachedHitRatioLow below this share of gets that hit, for 15 minutes",
+      80,
+      1,
+      99,
+    ),
+    evictionsPerSecond: integer(
+      "alert MemcachedEvicting above this many evictions a second in a pod, for 15 minutes",
+      50,
+      1,
+      1000000,
+    ),
   }),
   sampleApp: object("Sample application Deployment.", {
     namespace: string("namespace", "cache-clients", namespaceName),
@@ -87,7 +150,7 @@ export const SCHEMA = {
 
 /** The project's structured config keys (`memcached-gke:<key>`), each an object of fields. */
 export const SECTIONS = Object.keys(SCHEMA) as (keyof typeof SCHEMA)[];
-type Section<K extends keyof typeof SCHEMA> = ValuesOf<typeof SCHEMA[K]["fields"]>;
+type Section<K extends keyof typeof SCHEMA> = ValuesOf<(typeof SCHEMA)[K]["fields"]>;
 export type ClusterConfig = Section<"cluster">;
 export type ExistingClusterConfig = Section<"existingCluster">;
 export type MemcachedConfig = Section<"memcached">;
@@ -96,7 +159,9 @@ export type SampleAppConfig = Section<"sampleApp">;
 export type MetricsConfig = Section<"metrics">;
 export type AuthorizedNetwork = ClusterConfig["masterAuthorizedNetworks"][number];
 
-export const DEFAULTS = Object.fromEntries(SECTIONS.map((k) => [k, defaultOf(SCHEMA[k])])) as { [K in keyof typeof SCHEMA]: Section<K> };
+export const DEFAULTS = Object.fromEntries(SECTIONS.map((k) => [k, defaultOf(SCHEMA[k])])) as {
+  [K in keyof typeof SCHEMA]: Section<K>;
+};
 
 export interface StackConfig {
   target: Target;

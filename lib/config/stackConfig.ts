@@ -9,9 +9,15 @@ import { ConfigErrors, parseStackConfig, rawConfig } from "./validate";
 export function readStackConfig(): StackConfig {
   const config = new pulumi.Config();
   try {
-    return parseStackConfig(rawConfig(pulumi.getStack(), new pulumi.Config("gcp").get("project"),
-      // Raw strings: a section that is not a JSON object is then one problem among the others.
-      (key) => config.get(key), Object.keys(pulumi.runtime.allConfig())));
+    return parseStackConfig(
+      rawConfig(
+        pulumi.getStack(),
+        new pulumi.Config("gcp").get("project"),
+        // Raw strings: a section that is not a JSON object is then one problem among the others.
+        (key) => config.get(key),
+        Object.keys(pulumi.runtime.allConfig()),
+      ),
+    );
   } catch (e) {
     // RunError prints the message alone, without a stack trace of this program.
     if (e instanceof ConfigErrors) throw new pulumi.RunError(e.message);

@@ -5,8 +5,12 @@ import { cpuMillis, memoryMib } from "../quantity";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-export const dnsLabel = (what: string): Check<string> => (v) =>
-  DNS_LABEL.test(v) ? undefined : `is not a valid ${what} (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)`;
+export const dnsLabel =
+  (what: string): Check<string> =>
+  (v) =>
+    DNS_LABEL.test(v)
+      ? undefined
+      : `is not a valid ${what} (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)`;
 
 /** Namespaces Kubernetes and GKE own: the stack must not put its tiers there. */
 const RESERVED_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -18,15 +22,19 @@ export const namespaceName: Check<string> = (v) => {
 };
 
 export const clusterDomain: Check<string> = (v) =>
-  v.split(".").every((label) => DNS_LABEL.test(label)) ? undefined : "is not a DNS domain of non-empty labels (e.g. cluster.local)";
+  v.split(".").every((label) => DNS_LABEL.test(label))
+    ? undefined
+    : "is not a DNS domain of non-empty labels (e.g. cluster.local)";
 
 export const clusterName: Check<string> = (v) =>
-  v === "" || /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/.test(v) ? undefined
+  v === "" || /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/.test(v)
+    ? undefined
     : "is not a valid GKE cluster name (lowercase letters, digits, '-', at most 40, starting with a letter)";
 
 /** GCP project ids: 6-30 of lowercase letters, digits and '-', starting with a letter, not ending with '-'. */
 export const projectId: Check<string> = (v) =>
-  /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/.test(v) ? undefined
+  /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/.test(v)
+    ? undefined
     : "is not a GCP project id (6-30 lowercase letters, digits and '-', starting with a letter); use the id, not the name or number";
 
 export const positiveCpu: Check<string> = (v) => {
@@ -40,14 +48,19 @@ export const machineType: Check<string> = (v) => {
   return typeof shape !== "string" ? undefined : shape.startsWith("is ") ? shape : `cannot be sized: ${shape}`;
 };
 
-export const hhmm: Check<string> = (v) => (/^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(v) ? undefined : "is not HH:MM (UTC), e.g. 03:00");
+export const hhmm: Check<string> = (v) =>
+  /^([01][0-9]|2[0-3]):[0-5][0-9]$/.test(v) ? undefined : "is not HH:MM (UTC), e.g. 03:00";
 
 /** An image reference pinned by tag (not `latest`) or by digest. */
 export const pinnedImage: Check<string> = (v) =>
-  /^[a-z0-9][a-z0-9._/:-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/.test(v) && !v.endsWith(":latest") ? undefined
+  /^[a-z0-9][a-z0-9._/:-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$/.test(v) && !v.endsWith(":latest")
+    ? undefined
     : "is not pinned: give an explicit tag other than latest, or a @sha256 digest";
 
-export interface Cidr { octets: number[]; prefix: number }
+export interface Cidr {
+  octets: number[];
+  prefix: number;
+}
 
 export function parseCidr(v: string): Cidr | string {
   const m = /^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\/([0-9]{1,2})$/.exec(v);
@@ -65,7 +78,10 @@ export function parseCidr(v: string): Cidr | string {
   return { octets, prefix };
 }
 
-export const cidr: Check<string> = (v) => { const c = parseCidr(v); return typeof c === "string" ? c : undefined; };
+export const cidr: Check<string> = (v) => {
+  const c = parseCidr(v);
+  return typeof c === "string" ? c : undefined;
+};
 
 /** The control plane's peering range of a private cluster: a /28 in RFC 1918 space. */
 export const privateSlash28: Check<string> = (v) => {
@@ -79,7 +95,10 @@ export const privateSlash28: Check<string> = (v) => {
 
 /** Memory quantities as `kubectl describe node` prints them. */
 export const memoryQuantity: Check<string> = (v) =>
-  (Number.isNaN(memoryMib(v)) ? "is not a memory quantity such as 6055Mi or 6218300Ki" : undefined);
+  Number.isNaN(memoryMib(v)) ? "is not a memory quantity such as 6055Mi or 6218300Ki" : undefined;
 
 /** `check`, for a field where empty means "not set". */
-export const optional = (check: Check<string>): Check<string> => (v) => (v === "" ? undefined : check(v));
+export const optional =
+  (check: Check<string>): Check<string> =>
+  (v) =>
+    v === "" ? undefined : check(v);

@@ -15,10 +15,12 @@ const WINDOW = "5m";
 export const PANELS: Panel[] = [
   {
     title: "Hit ratio (gets)",
-    queries: [{
-      expr: `sum(rate(memcached_commands_total{command="get",status="hit"}[${WINDOW}])) / sum(rate(memcached_commands_total{command="get"}[${WINDOW}]))`,
-      legend: "hit ratio",
-    }],
+    queries: [
+      {
+        expr: `sum(rate(memcached_commands_total{command="get",status="hit"}[${WINDOW}])) / sum(rate(memcached_commands_total{command="get"}[${WINDOW}]))`,
+        legend: "hit ratio",
+      },
+    ],
     unit: "percentunit",
   },
   {
@@ -77,7 +79,10 @@ export function cloudMonitoringDashboard(displayName: string, panels: Panel[] = 
     mosaicLayout: {
       columns: GRID.columns,
       tiles: panels.map((p, i) => ({
-        xPos: (i % 2) * GRID.width, yPos: Math.floor(i / 2) * GRID.height, width: GRID.width, height: GRID.height,
+        xPos: (i % 2) * GRID.width,
+        yPos: Math.floor(i / 2) * GRID.height,
+        width: GRID.width,
+        height: GRID.height,
         widget: {
           title: p.title,
           xyChart: {
@@ -94,7 +99,15 @@ export function cloudMonitoringDashboard(displayName: string, panels: Panel[] = 
 export function grafanaDashboard(title: string, panels: Panel[] = PANELS): object {
   const datasource = { type: "prometheus", uid: "${DS_PROMETHEUS}" };
   return {
-    __inputs: [{ name: "DS_PROMETHEUS", label: "Prometheus", type: "datasource", pluginId: "prometheus", pluginName: "Prometheus" }],
+    __inputs: [
+      {
+        name: "DS_PROMETHEUS",
+        label: "Prometheus",
+        type: "datasource",
+        pluginId: "prometheus",
+        pluginName: "Prometheus",
+      },
+    ],
     title,
     uid: PROJECT_NAME,
     schemaVersion: 39,
@@ -107,7 +120,12 @@ export function grafanaDashboard(title: string, panels: Panel[] = PANELS): objec
       datasource,
       gridPos: { x: (i % 2) * 12, y: Math.floor(i / 2) * 8, w: 12, h: 8 },
       fieldConfig: { defaults: { unit: p.unit }, overrides: [] },
-      targets: p.queries.map((q, j) => ({ refId: String.fromCharCode(65 + j), datasource, expr: q.expr, legendFormat: q.legend })),
+      targets: p.queries.map((q, j) => ({
+        refId: String.fromCharCode(65 + j),
+        datasource,
+        expr: q.expr,
+        legendFormat: q.legend,
+      })),
     })),
   };
 }

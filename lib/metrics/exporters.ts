@@ -30,13 +30,20 @@ const SCRAPE_INTERVAL = "30s";
 export type Collector = "managed-prometheus" | "prometheus-operator";
 
 /** The collector of the stack's metrics: Managed Prometheus on GKE, the Operator where opted in, else none. */
-export function metricsCollector(target: Target, metrics: Pick<MetricsConfig, "enabled" | "prometheusOperator">): Collector | undefined {
+export function metricsCollector(
+  target: Target,
+  metrics: Pick<MetricsConfig, "enabled" | "prometheusOperator">,
+): Collector | undefined {
   if (!metrics.enabled) return undefined;
   if (target === "gke") return "managed-prometheus";
   return metrics.prometheusOperator ? "prometheus-operator" : undefined;
 }
 
-export interface CustomObject { apiVersion: string; kind: string; spec: object }
+export interface CustomObject {
+  apiVersion: string;
+  kind: string;
+  spec: object;
+}
 
 /** Each collector's API group: monitoring.googleapis.com (GKE) or monitoring.coreos.com (the Operator). */
 export const COLLECTOR_API_VERSION: Record<Collector, string> = {
@@ -50,7 +57,11 @@ export function scrapeObject(collector: Collector, selector: Record<string, stri
   const apiVersion = COLLECTOR_API_VERSION[collector];
   return collector === "managed-prometheus"
     ? { apiVersion, kind: "PodMonitoring", spec: { selector: { matchLabels: selector }, endpoints: [endpoint] } }
-    : { apiVersion, kind: "PodMonitor", spec: { selector: { matchLabels: selector }, podMetricsEndpoints: [endpoint] } };
+    : {
+        apiVersion,
+        kind: "PodMonitor",
+        spec: { selector: { matchLabels: selector }, podMetricsEndpoints: [endpoint] },
+      };
 }
 
 /**
@@ -67,6 +78,11 @@ export function exporterContainer(image: string, args: string[], port: number, i
     resources: guaranteedResources(EXPORTER_RESOURCES),
     securityContext: containerSecurityContext(ids),
     readinessProbe: { httpGet: { path: "/", port: METRICS_PORT_NAME }, periodSeconds: 10 },
-    livenessProbe: { tcpSocket: { port: METRICS_PORT_NAME }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
+    livenessProbe: {
+      tcpSocket: { port: METRICS_PORT_NAME },
+      initialDelaySeconds: 10,
+      periodSeconds: 20,
+      failureThreshold: 3,
+    },
   };
 }

@@ -38,6 +38,9 @@ export const MCROUTER_VERSION_KEY = "__mcrouter__.version";
  * image has (no nc); nothing is written to the read-only root.
  */
 export function mcrouterReadinessCommand(port: number): string[] {
-  return ["bash", "-c",
-    `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'get ${MCROUTER_VERSION_KEY}\\r\\nquit\\r\\n' >&3 && timeout 2 cat <&3 | grep -q '^VALUE ${MCROUTER_VERSION_KEY} '`];
+  return [
+    "bash",
+    "-c",
+    `exec 3<>/dev/tcp/127.0.0.1/${port} && printf 'get ${MCROUTER_VERSION_KEY}\\r\\nquit\\r\\n' >&3 && timeout 2 cat <&3 | grep -q '^VALUE ${MCROUTER_VERSION_KEY} '`,
+  ];
 }

@@ -5,7 +5,9 @@ import { MEMCACHED_PORT } from "../ports";
  * it must answer `version` in its protocol, not merely accept the connection.
  */
 export const MEMCACHED_READINESS_COMMAND = [
-  "sh", "-c", `printf 'version\\r\\nquit\\r\\n' | timeout 2 nc 127.0.0.1 ${MEMCACHED_PORT} | grep -q '^VERSION '`,
+  "sh",
+  "-c",
+  `printf 'version\\r\\nquit\\r\\n' | timeout 2 nc 127.0.0.1 ${MEMCACHED_PORT} | grep -q '^VERSION '`,
 ];
 
 export interface MemcachedArgsInput {
@@ -22,13 +24,20 @@ export interface MemcachedArgsInput {
  */
 export function memcachedArgs(input: MemcachedArgsInput): string[] {
   return [
-    "-m", String(input.memoryMb),
-    "-I", `${input.maxItemSizeMb}m`,
-    "-c", String(input.maxConnections),
-    "-t", String(input.threads),
-    "-p", String(input.port),
-    "-U", "0",
+    "-m",
+    String(input.memoryMb),
+    "-I",
+    `${input.maxItemSizeMb}m`,
+    "-c",
+    String(input.maxConnections),
+    "-t",
+    String(input.threads),
+    "-p",
+    String(input.port),
+    "-U",
+    "0",
     // Answer "SERVER_ERROR out of memory" only when nothing can be evicted; evict LRU otherwise.
-    "-o", "modern",
+    "-o",
+    "modern",
   ];
 }

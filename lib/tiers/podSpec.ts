@@ -42,12 +42,14 @@ export function guaranteedResources(r: ContainerResources) {
 
 /** One pod per node where possible (K10). */
 export function spreadOverNodes(component: string, whenUnsatisfiable: "DoNotSchedule" | "ScheduleAnyway") {
-  return [{
-    maxSkew: 1,
-    topologyKey: "kubernetes.io/hostname",
-    whenUnsatisfiable,
-    labelSelector: { matchLabels: selectorLabels(component) },
-  }];
+  return [
+    {
+      maxSkew: 1,
+      topologyKey: "kubernetes.io/hostname",
+      whenUnsatisfiable,
+      labelSelector: { matchLabels: selectorLabels(component) },
+    },
+  ];
 }
 
 /** Pod-level spec of the restricted kind, with the tier's own ServiceAccount and no API token. */

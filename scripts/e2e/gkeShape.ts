@@ -44,12 +44,21 @@ export function gkeShapedNodes(pool: NodePoolShape): KwokNode[] {
     return {
       name,
       labels: {
-        "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+        "kubernetes.io/hostname": name,
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
         "node.kubernetes.io/instance-type": pool.machineType,
-        "topology.kubernetes.io/zone": zone, "topology.kubernetes.io/region": zone.replace(/-[a-z]$/, ""),
-        "cloud.google.com/gke-nodepool": POOL, "cloud.google.com/machine-family": pool.machineType.split("-")[0],
+        "topology.kubernetes.io/zone": zone,
+        "topology.kubernetes.io/region": zone.replace(/-[a-z]$/, ""),
+        "cloud.google.com/gke-nodepool": POOL,
+        "cloud.google.com/machine-family": pool.machineType.split("-")[0],
       },
-      capacity: { cpu: String(shape.vcpus), memory: mebibytes(shape.memoryMib), "ephemeral-storage": EPHEMERAL_STORAGE, pods: PODS_PER_NODE },
+      capacity: {
+        cpu: String(shape.vcpus),
+        memory: mebibytes(shape.memoryMib),
+        "ephemeral-storage": EPHEMERAL_STORAGE,
+        pods: PODS_PER_NODE,
+      },
       allocatable: { ...quantities(allocatable), "ephemeral-storage": EPHEMERAL_STORAGE, pods: PODS_PER_NODE },
     };
   });
@@ -64,14 +73,27 @@ export function gkeShapedNodes(pool: NodePoolShape): KwokNode[] {
 export function systemPlaceholders(nodes: KwokNode[]): object[] {
   return GKE_SYSTEM_PODS.map((pod) => {
     const labels = { "e2e.memcached-gke/gke-system-pod": pod.name };
-    const container = { name: pod.name, image: "registry.k8s.io/pause:3.10", resources: { requests: quantities(pod), limits: { memory: mebibytes(pod.memoryMib) } } };
+    const container = {
+      name: pod.name,
+      image: "registry.k8s.io/pause:3.10",
+      resources: { requests: quantities(pod), limits: { memory: mebibytes(pod.memoryMib) } },
+    };
     const metadata = { name: pod.name, namespace: "kube-system", labels };
     if (pod.placement === "node") {
       return {
-        apiVersion: "apps/v1", kind: "DaemonSet", metadata,
+        apiVersion: "apps/v1",
+        kind: "DaemonSet",
+        metadata,
         spec: {
           selector: { matchLabels: labels },
-          template: { metadata: { labels }, spec: { priorityClassName: "system-node-critical", tolerations: [{ operator: "Exists" }], containers: [container] } },
+          template: {
+            metadata: { labels },
+            spec: {
+              priorityClassName: "system-node-critical",
+              tolerations: [{ operator: "Exists" }],
+              containers: [container],
+            },
+          },
         },
       };
     }
@@ -80,7 +102,9 @@ export function systemPlaceholders(nodes: KwokNode[]): object[] {
       preference: { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: [n.name] }] },
     }));
     return {
-      apiVersion: "apps/v1", kind: "Deployment", metadata,
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata,
       spec: {
         replicas: pod.placement,
         selector: { matchLabels: labels },
@@ -90,7 +114,11 @@ export function systemPlaceholders(nodes: KwokNode[]): object[] {
             priorityClassName: "system-cluster-critical",
             affinity: {
               nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: preferred },
-              podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: labels }, topologyKey: "kubernetes.io/hostname" }] },
+              podAntiAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                  { labelSelector: { matchLabels: labels }, topologyKey: "kubernetes.io/hostname" },
+                ],
+              },
             },
             containers: [container],
           },
@@ -104,5 +132,8 @@ export function systemPlaceholders(nodes: KwokNode[]): object[] {
 export function freeOnFullestNode(pool: NodePoolShape): { cpu: string; memory: string } {
   const allocatable = gkeAllocatable(shapeOf(pool.machineType));
   const system = gkeSystemLoad(pool.count);
-  return quantities({ cpuMillis: allocatable.cpuMillis - system.cpuMillis, memoryMib: allocatable.memoryMib - system.memoryMib });
+  return quantities({
+    cpuMillis: allocatable.cpuMillis - system.cpuMillis,
+    memoryMib: allocatable.memoryMib - system.memoryMib,
+  });
 }

@@ -10,16 +10,28 @@ import { prepareProject, pulumiCli, pulumiEnv } from "./pulumiStack";
 import { committedPool, initStack } from "./stacks";
 import { PROJECT_NAME } from "../../lib/project";
 
-const KEEP_DIR = join(process.env.XDG_STATE_HOME ?? join(process.env.HOME ?? tmpdir(), ".local", "state"), "memcached-gke-e2e");
+const KEEP_DIR = join(
+  process.env.XDG_STATE_HOME ?? join(process.env.HOME ?? tmpdir(), ".local", "state"),
+  "memcached-gke-e2e",
+);
 
 async function keep(): Promise<void> {
-  if (existsSync(join(KEEP_DIR, "control-plane.json"))) throw new Error(`already running in ${KEEP_DIR}; \`npm run e2e:down\` first`);
+  if (existsSync(join(KEEP_DIR, "control-plane.json")))
+    throw new Error(`already running in ${KEEP_DIR}; \`npm run e2e:down\` first`);
   mkdirSync(KEEP_DIR, { recursive: true });
   const cp = await startControlPlane(KEEP_DIR, gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }));
   const cli = await initStack(KEEP_DIR, cp, "local");
   await cli(["up", "--yes", "--skip-preview"]);
-  const env = { ...pulumiEnv(KEEP_DIR, cp.kubeconfig), PATH: `${join(process.env.E2E_TOOLS_BIN!, "nodejs-host")}:${process.env.E2E_TOOLS_BIN}:$PATH` };
-  writeFileSync(join(KEEP_DIR, "env.sh"), Object.entries(env).map(([k, v]) => `export ${k}=${k === "PATH" ? v : JSON.stringify(v)}`).join("\n") + "\n");
+  const env = {
+    ...pulumiEnv(KEEP_DIR, cp.kubeconfig),
+    PATH: `${join(process.env.E2E_TOOLS_BIN!, "nodejs-host")}:${process.env.E2E_TOOLS_BIN}:$PATH`,
+  };
+  writeFileSync(
+    join(KEEP_DIR, "env.sh"),
+    Object.entries(env)
+      .map(([k, v]) => `export ${k}=${k === "PATH" ? v : JSON.stringify(v)}`)
+      .join("\n") + "\n",
+  );
   console.log(`
 The control plane keeps running with the local stack deployed (3 KWOK nodes; no containers really run).
   source ${join(KEEP_DIR, "env.sh")} && cd ${prepareProject(KEEP_DIR, "local")}
@@ -39,4 +51,7 @@ async function down(): Promise<void> {
   log("stopped");
 }
 
-(process.argv[2] === "--down" ? down() : keep()).catch((e) => { console.error(e); process.exitCode = 1; });
+(process.argv[2] === "--down" ? down() : keep()).catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -63,14 +63,20 @@ export function pulumiCli(workDir: string, stateDir: string, kubeconfig: string)
   };
   const argv = (args: string[]) => [...args, "--non-interactive", "--cwd", workDir];
   // Bounded: a run that hangs is interrupted (SIGINT lets the engine save its state) and reported.
-  const cli = (args: string[], timeoutMs = CLI_TIMEOUT_MS): Promise<CliResult> => new Promise((resolve, reject) => {
-    execFile("pulumi", argv(args), { env, maxBuffer: 64 << 20, timeout: timeoutMs, killSignal: "SIGINT" }, (error, stdout, stderr) => {
-      const result = { stdout, stderr };
-      if (process.env.E2E_VERBOSE) process.stdout.write(stdout + stderr);
-      if (error) reject(Object.assign(new Error(`pulumi ${args.join(" ")} failed:\n${stdout}\n${stderr}`), result));
-      else resolve(result);
+  const cli = (args: string[], timeoutMs = CLI_TIMEOUT_MS): Promise<CliResult> =>
+    new Promise((resolve, reject) => {
+      execFile(
+        "pulumi",
+        argv(args),
+        { env, maxBuffer: 64 << 20, timeout: timeoutMs, killSignal: "SIGINT" },
+        (error, stdout, stderr) => {
+          const result = { stdout, stderr };
+          if (process.env.E2E_VERBOSE) process.stdout.write(stdout + stderr);
+          if (error) reject(Object.assign(new Error(`pulumi ${args.join(" ")} failed:\n${stdout}\n${stderr}`), result));
+          else resolve(result);
+        },
+      );
     });
-  });
   /**
    * The CLI in the background, in a process group of its own (with its language host and provider), for
    * tests that interrupt it: `exited` resolves with its exit code or signal and its output.
@@ -78,16 +84,29 @@ export function pulumiCli(workDir: string, stateDir: string, kubeconfig: string)
   cli.start = (args: string[]): Running => {
     const child = spawn("pulumi", argv(args), { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout!.on("data", (d) => { output += d; });
-    child.stderr!.on("data", (d) => { output += d; });
-    const exited = new Promise<Exit>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, output })));
+    child.stdout!.on("data", (d) => {
+      output += d;
+    });
+    child.stderr!.on("data", (d) => {
+      output += d;
+    });
+    const exited = new Promise<Exit>((resolve) =>
+      child.on("exit", (code, signal) => resolve({ code, signal, output })),
+    );
     return { pid: child.pid!, exited };
   };
   return cli;
 }
 
-export interface Exit { code: number | null; signal: NodeJS.Signals | null; output: string }
-export interface Running { pid: number; exited: Promise<Exit> }
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+export interface Running {
+  pid: number;
+  exited: Promise<Exit>;
+}
 
 /** The program, run afresh each time the engine asks for it (Automation API). */
 const program = loadProgramAfresh;
@@ -96,13 +115,20 @@ const program = loadProgramAfresh;
  * The stack through the Automation API; `inlineProgram` replaces the project's program (for deliberately
  * broken fixtures). The language host stays off PATH here.
  */
-export async function openStack(stateDir: string, stackName: string, kubeconfig?: string,
-  inlineProgram: () => Promise<Record<string, unknown> | void> = program): Promise<Stack> {
+export async function openStack(
+  stateDir: string,
+  stackName: string,
+  kubeconfig?: string,
+  inlineProgram: () => Promise<Record<string, unknown> | void> = program,
+): Promise<Stack> {
   const workDir = prepareProject(stateDir, stackName);
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName, projectName: PROJECT_NAME, program: inlineProgram }, {
-    workDir,
-    envVars: pulumiEnv(stateDir, kubeconfig),
-  });
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName, projectName: PROJECT_NAME, program: inlineProgram },
+    {
+      workDir,
+      envVars: pulumiEnv(stateDir, kubeconfig),
+    },
+  );
   if (kubeconfig) {
     await stack.setConfig(`${PROJECT_NAME}:existingCluster.kubeconfig`, { value: kubeconfig }, true);
     await stack.setConfig(`${PROJECT_NAME}:existingCluster.context`, { value: "kwok" }, true);

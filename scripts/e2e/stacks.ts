@@ -17,18 +17,33 @@ export function committedPool(stack: string): NodePoolShape {
 }
 
 /** A committed GKE stack's workload sizes, deployed onto an existing cluster whose nodes are `pool`'s. */
-export function gkeSizedStackConfig(stack: string, pool: NodePoolShape, kubeconfig: string, overrides: Record<string, object> = {}): Record<string, unknown> {
+export function gkeSizedStackConfig(
+  stack: string,
+  pool: NodePoolShape,
+  kubeconfig: string,
+  overrides: Record<string, object> = {},
+): Record<string, unknown> {
   const committed = committedStackConfig(stack);
   const section = (key: string) => ({ ...committed[`${PROJECT_NAME}:${key}`], ...overrides[key] });
   return {
     [`${PROJECT_NAME}:target`]: "existing",
-    [`${PROJECT_NAME}:existingCluster`]: { kubeconfig, context: KWOK_CONTEXT, nodeCount: pool.count, nodeAllocatable: freeOnFullestNode(pool) },
+    [`${PROJECT_NAME}:existingCluster`]: {
+      kubeconfig,
+      context: KWOK_CONTEXT,
+      nodeCount: pool.count,
+      nodeAllocatable: freeOnFullestNode(pool),
+    },
     ...Object.fromEntries(["memcached", "mcrouter", "sampleApp"].map((k) => [`${PROJECT_NAME}:${k}`, section(k)])),
   };
 }
 
 /** A stack of the project on the control plane, through the real CLI: the committed local one, or `config`. */
-export async function initStack(stateDir: string, cp: ControlPlane, name: string, config?: Record<string, unknown>): Promise<Cli> {
+export async function initStack(
+  stateDir: string,
+  cp: ControlPlane,
+  name: string,
+  config?: Record<string, unknown>,
+): Promise<Cli> {
   const cli = pulumiCli(prepareProject(stateDir, name, config), stateDir, cp.kubeconfig);
   await cli(["stack", "init", name]);
   if (!config) {
@@ -44,20 +59,31 @@ export async function plannedChanges(cli: Cli): Promise<Record<string, number>> 
   return JSON.parse(stdout).changeSummary ?? {};
 }
 
-export const ready = (pod: any): boolean => pod.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") ?? false;
+export const ready = (pod: any): boolean =>
+  pod.status?.conditions?.some((c: any) => c.type === "Ready" && c.status === "True") ?? false;
 
 export async function pods(kubeconfig: string, namespace: string, app: string): Promise<any[]> {
   return (await kubectlJson(kubeconfig, ["get", "pods", "-n", namespace, "-l", `app.kubernetes.io/name=${app}`])).items;
 }
 
-const NAMESPACED_KINDS = "statefulsets,daemonsets,deployments,replicasets,pods,services,configmaps,serviceaccounts,poddisruptionbudgets,networkpolicies";
+const NAMESPACED_KINDS =
+  "statefulsets,daemonsets,deployments,replicasets,pods,services,configmaps,serviceaccounts,poddisruptionbudgets,networkpolicies";
 
 /** Every object of the stack's kinds left in its namespaces, and the namespaces themselves. */
 export async function leftovers(kubeconfig: string): Promise<string[]> {
-  const objects = (await Promise.all(NAMESPACES.map((ns) =>
-    kubectl(kubeconfig, ["get", NAMESPACED_KINDS, "-n", ns, "-o", "name", "--ignore-not-found"])))).join("\n").split("\n")
+  const objects = (
+    await Promise.all(
+      NAMESPACES.map((ns) =>
+        kubectl(kubeconfig, ["get", NAMESPACED_KINDS, "-n", ns, "-o", "name", "--ignore-not-found"]),
+      ),
+    )
+  )
+    .join("\n")
+    .split("\n")
     .filter((l) => l && !l.endsWith("/kube-root-ca.crt") && !l.endsWith("/default"));
-  const namespaces = (await kubectlJson(kubeconfig, ["get", "namespaces"])).items.map((n: any) => n.metadata.name)
-    .filter((n: string) => NAMESPACES.includes(n)).map((n: string) => `namespace/${n}`);
+  const namespaces = (await kubectlJson(kubeconfig, ["get", "namespaces"])).items
+    .map((n: any) => n.metadata.name)
+    .filter((n: string) => NAMESPACES.includes(n))
+    .map((n: string) => `namespace/${n}`);
   return [...objects, ...namespaces];
 }

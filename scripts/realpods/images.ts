@@ -48,7 +48,11 @@ function addBusybox(root: string, applets?: string[]): void {
   place(root, BUSYBOX, "/bin/busybox");
   const all = applets ?? execFileSync(BUSYBOX, ["--list"], { encoding: "utf8" }).split("\n").filter(Boolean);
   for (const applet of all.filter((a) => a !== "busybox")) {
-    try { symlinkSync("busybox", join(root, "bin", applet)); } catch { /* already there */ }
+    try {
+      symlinkSync("busybox", join(root, "bin", applet));
+    } catch {
+      /* already there */
+    }
   }
 }
 
@@ -58,7 +62,13 @@ function addFile(root: string, path: string, content: string, mode = 0o644): voi
 }
 
 function addUsers(root: string, users: Array<[string, number]>): void {
-  addFile(root, "/etc/passwd", ["root:x:0:0:root:/root:/bin/sh", ...users.map(([n, id]) => `${n}:x:${id}:${id}::/nonexistent:/bin/false`)].join("\n") + "\n");
+  addFile(
+    root,
+    "/etc/passwd",
+    ["root:x:0:0:root:/root:/bin/sh", ...users.map(([n, id]) => `${n}:x:${id}:${id}::/nonexistent:/bin/false`)].join(
+      "\n",
+    ) + "\n",
+  );
   addFile(root, "/etc/group", ["root:x:0:", ...users.map(([n, id]) => `${n}:x:${id}:`)].join("\n") + "\n");
   mkdirSync(join(root, "tmp"), { recursive: true, mode: 0o1777 });
   chmodSync(join(root, "tmp"), 0o1777);
@@ -67,37 +77,59 @@ function addUsers(root: string, users: Array<[string, number]>): void {
 export function imageSpecs(bins: { pause: string; coredns: string; standin: string; exporter: string }): ImageSpec[] {
   return [
     {
-      tag: PAUSE_IMAGE, standsInFor: "the pod sandbox (registry.k8s.io/pause): a Go pause of this repository",
-      build: (root) => place(root, bins.pause, "/pause"), config: { Entrypoint: ["/pause"] },
+      tag: PAUSE_IMAGE,
+      standsInFor: "the pod sandbox (registry.k8s.io/pause): a Go pause of this repository",
+      build: (root) => place(root, bins.pause, "/pause"),
+      config: { Entrypoint: ["/pause"] },
     },
     {
-      tag: COREDNS_IMAGE, standsInFor: "the cluster DNS: CoreDNS built from Go modules, no forward plugin",
-      build: (root) => { place(root, bins.coredns, "/coredns"); addUsers(root, [["coredns", 65532]]); },
+      tag: COREDNS_IMAGE,
+      standsInFor: "the cluster DNS: CoreDNS built from Go modules, no forward plugin",
+      build: (root) => {
+        place(root, bins.coredns, "/coredns");
+        addUsers(root, [["coredns", 65532]]);
+      },
       config: { Entrypoint: ["/coredns"], User: "65532" },
     },
     {
-      tag: MEMCACHED_IMAGE, standsInFor: `${MEMCACHED_IMAGE}: Debian's memcached ${debianVersion("memcached")} (glibc) and busybox, with the official image's entrypoint and user`,
+      tag: MEMCACHED_IMAGE,
+      standsInFor: `${MEMCACHED_IMAGE}: Debian's memcached ${debianVersion("memcached")} (glibc) and busybox, with the official image's entrypoint and user`,
       build: (root) => {
         copyWithLibraries(root, "/usr/bin/memcached", "/usr/local/bin/memcached");
         addBusybox(root, ["sh", "nc", "timeout", "grep", "printf", "cat", "dd"]);
         addUsers(root, [["memcache", 11211]]);
         // The official image's entrypoint: arguments that start with "-" are memcached's.
-        addFile(root, "/usr/local/bin/docker-entrypoint.sh", '#!/bin/sh\nset -e\nif [ "${1#-}" != "$1" ]; then set -- memcached "$@"; fi\nexec "$@"\n', 0o755);
+        addFile(
+          root,
+          "/usr/local/bin/docker-entrypoint.sh",
+          '#!/bin/sh\nset -e\nif [ "${1#-}" != "$1" ]; then set -- memcached "$@"; fi\nexec "$@"\n',
+          0o755,
+        );
       },
       config: { Entrypoint: ["docker-entrypoint.sh"], Cmd: ["memcached"], User: "memcache" },
     },
     {
-      tag: SAMPLE_APP_IMAGE, standsInFor: `${SAMPLE_APP_IMAGE}: Debian's static busybox ${debianVersion("busybox-static")}`,
-      build: (root) => { addBusybox(root); addUsers(root, [["nobody", 65534]]); },
+      tag: SAMPLE_APP_IMAGE,
+      standsInFor: `${SAMPLE_APP_IMAGE}: Debian's static busybox ${debianVersion("busybox-static")}`,
+      build: (root) => {
+        addBusybox(root);
+        addUsers(root, [["nobody", 65534]]);
+      },
       config: { Cmd: ["sh"] },
     },
     {
-      tag: EXPORTER_IMAGE, standsInFor: `${EXPORTER_IMAGE}: memcached_exporter built from the Go module of that version, as the image holds it (/bin/memcached_exporter, user nobody)`,
-      build: (root) => { place(root, bins.exporter, "/bin/memcached_exporter"); addUsers(root, [["nobody", 65534]]); },
+      tag: EXPORTER_IMAGE,
+      standsInFor: `${EXPORTER_IMAGE}: memcached_exporter built from the Go module of that version, as the image holds it (/bin/memcached_exporter, user nobody)`,
+      build: (root) => {
+        place(root, bins.exporter, "/bin/memcached_exporter");
+        addUsers(root, [["nobody", 65534]]);
+      },
       config: { Entrypoint: ["/bin/memcached_exporter"], User: "nobody" },
     },
     {
-      tag: MCROUTER_STANDIN_IMAGE, standsInFor: "mcrouter, which cannot be had here: NOT mcrouter, a memcached-protocol forwarder (scripts/realpods/go/mcrouter-standin) run as `mcrouter`, with Debian's bash",
+      tag: MCROUTER_STANDIN_IMAGE,
+      standsInFor:
+        "mcrouter, which cannot be had here: NOT mcrouter, a memcached-protocol forwarder (scripts/realpods/go/mcrouter-standin) run as `mcrouter`, with Debian's bash",
       build: (root) => {
         place(root, bins.standin, "/usr/local/bin/mcrouter-standin");
         symlinkSync("mcrouter-standin", join(root, "usr/local/bin/mcrouter"));
@@ -110,7 +142,10 @@ export function imageSpecs(bins: { pause: string; coredns: string; standin: stri
     {
       tag: MCROUTER_EXPORTER_STANDIN_IMAGE,
       standsInFor: `${DEFAULTS.metrics.mcrouterExporterImage}, which cannot be had here: NOT mcrouter_exporter, the stand-in run as /mcrouter_exporter (the image's ENTRYPOINT), serving mcrouter_up and the TKO gauges under the exporter's names`,
-      build: (root) => { place(root, bins.standin, "/mcrouter_exporter"); addUsers(root, [["nobody", 65534]]); },
+      build: (root) => {
+        place(root, bins.standin, "/mcrouter_exporter");
+        addUsers(root, [["nobody", 65534]]);
+      },
       config: { Entrypoint: ["/mcrouter_exporter"] },
     },
   ];
@@ -121,7 +156,10 @@ function debianVersion(pkg: string): string {
 }
 
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("hex");
-const qualified = (tag: string) => (/^[^/]+\.[^/]+\//.test(tag) || tag.startsWith("localhost/") ? tag : `docker.io/${tag.includes("/") ? "" : "library/"}${tag}`);
+const qualified = (tag: string) =>
+  /^[^/]+\.[^/]+\//.test(tag) || tag.startsWith("localhost/")
+    ? tag
+    : `docker.io/${tag.includes("/") ? "" : "library/"}${tag}`;
 
 /** Writes one image as a docker-archive tarball (one layer) and returns its path. */
 export function writeImage(workDir: string, spec: ImageSpec): string {
@@ -131,16 +169,31 @@ export function writeImage(workDir: string, spec: ImageSpec): string {
   mkdirSync(root, { recursive: true });
   spec.build(root);
   const dir = join(workDir, name);
-  execFileSync("tar", ["--owner=0", "--group=0", "--numeric-owner", "--sort=name", "--mtime=@0", "-C", root, "-cf", join(dir, "layer.tar"), "."]);
+  execFileSync("tar", [
+    "--owner=0",
+    "--group=0",
+    "--numeric-owner",
+    "--sort=name",
+    "--mtime=@0",
+    "-C",
+    root,
+    "-cf",
+    join(dir, "layer.tar"),
+    ".",
+  ]);
   const layerSum = sha256(readFileSync(join(dir, "layer.tar")));
   const config = JSON.stringify({
-    architecture: "amd64", os: "linux",
+    architecture: "amd64",
+    os: "linux",
     config: { Env: [PATH_ENV], WorkingDir: "/", ...spec.config },
     rootfs: { type: "layers", diff_ids: [`sha256:${layerSum}`] },
   });
   const configName = `${sha256(config)}.json`;
   writeFileSync(join(dir, configName), config);
-  writeFileSync(join(dir, "manifest.json"), JSON.stringify([{ Config: configName, RepoTags: [qualified(spec.tag)], Layers: ["layer.tar"] }]));
+  writeFileSync(
+    join(dir, "manifest.json"),
+    JSON.stringify([{ Config: configName, RepoTags: [qualified(spec.tag)], Layers: ["layer.tar"] }]),
+  );
   const archive = join(workDir, `${name}.tar`);
   execFileSync("tar", ["-C", dir, "-cf", archive, "manifest.json", configName, "layer.tar"]);
   rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,18 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort } from "../../test/support/freePort";
-import { alive, command, ControlPlane, kubectl, kubectlJson, log, start, startControlPlane, stopControlPlane, waitFor } from "../e2e/controlPlane";
+import {
+  alive,
+  command,
+  ControlPlane,
+  kubectl,
+  kubectlJson,
+  log,
+  start,
+  startControlPlane,
+  stopControlPlane,
+  waitFor,
+} from "../e2e/controlPlane";
 import { COREDNS_IMAGE, imageSpecs, PAUSE_IMAGE, writeImage } from "./images";
 
 export const NODE_NAME = "memcached-gke-realpods-node";
@@ -45,11 +56,20 @@ interface Marker {
 /** The node's control plane; its one node is NODE_NAME at NODE_IP. */
 export type RealNode = ControlPlane;
 
-export interface RealPodsBins { realpods: string; own: string; exporter: string }
+export interface RealPodsBins {
+  realpods: string;
+  own: string;
+  exporter: string;
+}
 
 const run = (cmd: string, args: string[], timeoutMs?: number) => command(cmd, args, undefined, timeoutMs);
-const ctr = (socket: string, args: string[], timeoutMs = 120_000) => run("ctr", ["--address", socket, "--namespace", "k8s.io", ...args], timeoutMs);
-const quietly = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
+const ctr = (socket: string, args: string[], timeoutMs = 120_000) =>
+  run("ctr", ["--address", socket, "--namespace", "k8s.io", ...args], timeoutMs);
+const quietly = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    () => undefined,
+  );
 
 const writeSysctl = (key: string, value: string) => writeFileSync(`/proc/sys/${key.replace(/\./g, "/")}`, value);
 
@@ -60,8 +80,12 @@ function kernelSettings(): Record<string, string> {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const key = prefix + e.name.replace(/\./g, "/");
       if (e.isDirectory()) walk(join(dir, e.name), `${key}.`);
-      else if (!VOLATILE_SYSCTL.test(key) && (statSync(join(dir, e.name)).mode & 0o200)) {
-        try { settings[key] = readFileSync(join(dir, e.name), "utf8").trim(); } catch { /* write-only or refused */ }
+      else if (!VOLATILE_SYSCTL.test(key) && statSync(join(dir, e.name)).mode & 0o200) {
+        try {
+          settings[key] = readFileSync(join(dir, e.name), "utf8").trim();
+        } catch {
+          /* write-only or refused */
+        }
       }
     }
   };
@@ -72,9 +96,15 @@ function kernelSettings(): Record<string, string> {
 /** Settings that differ from `before` (keys that vanished with an interface of ours are not compared). */
 function changedSettings(before: Record<string, string>): Array<[string, string, string]> {
   const now = kernelSettings();
-  return Object.entries(before).filter(([k, v]) => k in now && now[k] !== v).map(([k, v]) => [k, v, now[k]]);
+  return Object.entries(before)
+    .filter(([k, v]) => k in now && now[k] !== v)
+    .map(([k, v]) => [k, v, now[k]]);
 }
-const linkNames = async () => (await run("ip", ["-o", "link", "show"])).split("\n").map((l) => l.split(": ")[1]?.split("@")[0]).filter(Boolean);
+const linkNames = async () =>
+  (await run("ip", ["-o", "link", "show"]))
+    .split("\n")
+    .map((l) => l.split(": ")[1]?.split("@")[0])
+    .filter(Boolean);
 const saveMarker = (m: Marker) => writeFileSync(MARKER, JSON.stringify(m, null, 2));
 
 /** Brings the node up from nothing; `stopRealNode` takes it down (call it even if this throws). */
@@ -84,7 +114,8 @@ export async function startRealNode(dir: string, bins: RealPodsBins): Promise<Re
     await stopRealNode();
   }
   const marker: Marker = {
-    dir, pids: {},
+    dir,
+    pids: {},
     sysctls: kernelSettings(),
     createdPaths: FIXED_PATHS.filter((p) => !existsSync(p)),
     linksBefore: await linkNames(),
@@ -95,11 +126,28 @@ export async function startRealNode(dir: string, bins: RealPodsBins): Promise<Re
     saveMarker(marker);
   };
 
-  log(`network: ${NODE_BRIDGE} ${NODE_IP}/24 (the node), pods on ${CNI_BRIDGE} ${POD_SUBNET}; pod traffic leaving them is dropped`);
+  log(
+    `network: ${NODE_BRIDGE} ${NODE_IP}/24 (the node), pods on ${CNI_BRIDGE} ${POD_SUBNET}; pod traffic leaving them is dropped`,
+  );
   await run("ip", ["link", "add", NODE_BRIDGE, "type", "bridge"]);
   await run("ip", ["addr", "add", `${NODE_IP}/24`, "dev", NODE_BRIDGE]);
   await run("ip", ["link", "set", NODE_BRIDGE, "up"]);
-  await run("iptables", ["-I", "FORWARD", "1", "-s", CLUSTER_CIDR, "!", "-d", CLUSTER_CIDR, "-m", "comment", "--comment", IPT_TAG, "-j", "DROP"]);
+  await run("iptables", [
+    "-I",
+    "FORWARD",
+    "1",
+    "-s",
+    CLUSTER_CIDR,
+    "!",
+    "-d",
+    CLUSTER_CIDR,
+    "-m",
+    "comment",
+    "--comment",
+    IPT_TAG,
+    "-j",
+    "DROP",
+  ]);
   writeSysctl("net.ipv4.ip_forward", "1");
 
   log("containerd (restrict_oom_score_adj: this VM's root lacks CAP_SYS_RESOURCE)");
@@ -110,7 +158,12 @@ export async function startRealNode(dir: string, bins: RealPodsBins): Promise<Re
   track("containerd", ["--config", join(dir, "containerd.toml")]);
   await waitFor("containerd", 30_000, async () => (await ctr(socket, ["version"])).includes("Server"));
 
-  const images = imageSpecs({ pause: join(bins.own, "pause"), coredns: join(bins.realpods, "coredns"), standin: join(bins.own, "mcrouter-standin"), exporter: join(bins.exporter, "memcached_exporter") });
+  const images = imageSpecs({
+    pause: join(bins.own, "pause"),
+    coredns: join(bins.realpods, "coredns"),
+    standin: join(bins.own, "mcrouter-standin"),
+    exporter: join(bins.exporter, "memcached_exporter"),
+  });
   for (const spec of images) {
     await ctr(socket, ["images", "import", writeImage(join(dir, "images"), spec)]);
     log(`image ${spec.tag} = STAND-IN for ${spec.standsInFor}`);
@@ -119,25 +172,54 @@ export async function startRealNode(dir: string, bins: RealPodsBins): Promise<Re
   const cp = await startControlPlane(dir, [], NODE_IP); // its processes are recorded in dir, for stopControlPlane
 
   log(`kubelet as node ${NODE_NAME}`);
-  const [kubeletPort, kubeletHealthz, proxyHealthz, proxyMetrics, knpMetrics] = await Promise.all(Array.from({ length: 5 }, freePort));
+  const [kubeletPort, kubeletHealthz, proxyHealthz, proxyMetrics, knpMetrics] = await Promise.all(
+    Array.from({ length: 5 }, freePort),
+  );
   writeFileSync(join(dir, "resolv.conf"), "# pods get cluster DNS only; nothing from the machine's resolver\n");
-  writeFileSync(join(dir, "kubelet.yaml"), JSON.stringify(kubeletConfig(dir, socket, kubeletPort, kubeletHealthz), null, 2));
-  track("kubelet", ["--config", join(dir, "kubelet.yaml"), `--kubeconfig=${cp.kubeconfig}`, `--hostname-override=${NODE_NAME}`,
-    `--node-ip=${NODE_IP}`, `--root-dir=${join(dir, "kubelet")}`, "--v=1"]);
+  writeFileSync(
+    join(dir, "kubelet.yaml"),
+    JSON.stringify(kubeletConfig(dir, socket, kubeletPort, kubeletHealthz), null, 2),
+  );
+  track("kubelet", [
+    "--config",
+    join(dir, "kubelet.yaml"),
+    `--kubeconfig=${cp.kubeconfig}`,
+    `--hostname-override=${NODE_NAME}`,
+    `--node-ip=${NODE_IP}`,
+    `--root-dir=${join(dir, "kubelet")}`,
+    "--v=1",
+  ]);
   await waitFor(`node ${NODE_NAME} Ready`, 90_000, async () =>
-    (await kubectlJson(cp.kubeconfig, ["get", "node", NODE_NAME])).status.conditions.some((c: any) => c.type === "Ready" && c.status === "True"));
+    (await kubectlJson(cp.kubeconfig, ["get", "node", NODE_NAME])).status.conditions.some(
+      (c: any) => c.type === "Ready" && c.status === "True",
+    ),
+  );
 
   log("kube-proxy (iptables mode) and kube-network-policies (NetworkPolicy enforcer)");
-  writeFileSync(join(dir, "kube-proxy.yaml"), JSON.stringify(kubeProxyConfig(cp.kubeconfig, proxyHealthz, proxyMetrics), null, 2));
+  writeFileSync(
+    join(dir, "kube-proxy.yaml"),
+    JSON.stringify(kubeProxyConfig(cp.kubeconfig, proxyHealthz, proxyMetrics), null, 2),
+  );
   track("kube-proxy", ["--config", join(dir, "kube-proxy.yaml"), "--v=1"]);
-  track("kube-network-policies", [`--hostname-override=${NODE_NAME}`, "--nfqueue-id=98", `--metrics-bind-address=127.0.0.1:${knpMetrics}`, "--v=1"],
-    { KUBECONFIG: cp.kubeconfig });
+  track(
+    "kube-network-policies",
+    [`--hostname-override=${NODE_NAME}`, "--nfqueue-id=98", `--metrics-bind-address=127.0.0.1:${knpMetrics}`, "--v=1"],
+    { KUBECONFIG: cp.kubeconfig },
+  );
 
   log(`CoreDNS as pods behind kube-dns ${DNS_SERVICE_IP}`);
-  await kubectl(cp.kubeconfig, ["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: coreDnsObjects() }));
+  await kubectl(
+    cp.kubeconfig,
+    ["apply", "-f", "-"],
+    JSON.stringify({ apiVersion: "v1", kind: "List", items: coreDnsObjects() }),
+  );
   await waitFor("CoreDNS Ready", 120_000, async () => {
-    const pods = (await kubectlJson(cp.kubeconfig, ["get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns"])).items;
-    return pods.length > 0 && pods.every((p: any) => p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"));
+    const pods = (await kubectlJson(cp.kubeconfig, ["get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns"]))
+      .items;
+    return (
+      pods.length > 0 &&
+      pods.every((p: any) => p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"))
+    );
   });
   log("real node ready");
   return { ...cp, nodes: [NODE_NAME] };
@@ -173,11 +255,23 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 
 function cniConfig(dir: string): object {
   return {
-    cniVersion: "0.4.0", name: "realpods",
+    cniVersion: "0.4.0",
+    name: "realpods",
     plugins: [
       // No masquerade: pod traffic is never NATed out (and the FORWARD rule drops it anyway).
-      { type: "bridge", bridge: CNI_BRIDGE, isGateway: true, hairpinMode: true, ipMasq: false,
-        ipam: { type: "host-local", ranges: [[{ subnet: POD_SUBNET }]], routes: [{ dst: "0.0.0.0/0" }], dataDir: join(dir, "cni/ipam") } },
+      {
+        type: "bridge",
+        bridge: CNI_BRIDGE,
+        isGateway: true,
+        hairpinMode: true,
+        ipMasq: false,
+        ipam: {
+          type: "host-local",
+          ranges: [[{ subnet: POD_SUBNET }]],
+          routes: [{ dst: "0.0.0.0/0" }],
+          dataDir: join(dir, "cni/ipam"),
+        },
+      },
       // hostPort (mcrouter's 5000), SNATed so a pod can reach a hostPort on its own node (hairpin).
       { type: "portmap", capabilities: { portMappings: true }, snat: true },
     ],
@@ -186,11 +280,19 @@ function cniConfig(dir: string): object {
 
 function kubeletConfig(dir: string, socket: string, port: number, healthzPort: number): object {
   return {
-    apiVersion: "kubelet.config.k8s.io/v1beta1", kind: "KubeletConfiguration",
-    failCgroupV1: false, cgroupDriver: "cgroupfs",
+    apiVersion: "kubelet.config.k8s.io/v1beta1",
+    kind: "KubeletConfiguration",
+    failCgroupV1: false,
+    cgroupDriver: "cgroupfs",
     containerRuntimeEndpoint: `unix://${socket}`,
-    address: NODE_IP, port, readOnlyPort: 0, healthzBindAddress: "127.0.0.1", healthzPort,
-    clusterDNS: [DNS_SERVICE_IP], clusterDomain: "cluster.local", resolvConf: join(dir, "resolv.conf"),
+    address: NODE_IP,
+    port,
+    readOnlyPort: 0,
+    healthzBindAddress: "127.0.0.1",
+    healthzPort,
+    clusterDNS: [DNS_SERVICE_IP],
+    clusterDomain: "cluster.local",
+    resolvConf: join(dir, "resolv.conf"),
     podLogsDir: join(dir, "pod-logs"),
     authentication: { anonymous: { enabled: true }, webhook: { enabled: false } },
     authorization: { mode: "AlwaysAllow" },
@@ -204,10 +306,15 @@ function kubeletConfig(dir: string, socket: string, port: number, healthzPort: n
 
 function kubeProxyConfig(kubeconfig: string, healthzPort: number, metricsPort: number): object {
   return {
-    apiVersion: "kubeproxy.config.k8s.io/v1alpha1", kind: "KubeProxyConfiguration",
-    clientConnection: { kubeconfig }, hostnameOverride: NODE_NAME, mode: "iptables",
-    clusterCIDR: CLUSTER_CIDR, nodePortAddresses: [`${NODE_IP}/32`],
-    healthzBindAddress: `127.0.0.1:${healthzPort}`, metricsBindAddress: `127.0.0.1:${metricsPort}`,
+    apiVersion: "kubeproxy.config.k8s.io/v1alpha1",
+    kind: "KubeProxyConfiguration",
+    clientConnection: { kubeconfig },
+    hostnameOverride: NODE_NAME,
+    mode: "iptables",
+    clusterCIDR: CLUSTER_CIDR,
+    nodePortAddresses: [`${NODE_IP}/32`],
+    healthzBindAddress: `127.0.0.1:${healthzPort}`,
+    metricsBindAddress: `127.0.0.1:${metricsPort}`,
     // Leave the machine's conntrack settings and route_localnet alone.
     conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: "0s", tcpCloseWaitTimeout: "0s" },
     iptables: { localhostNodePorts: false },
@@ -239,25 +346,72 @@ function coreDnsObjects(): object[] {
 `;
   return [
     { apiVersion: "v1", kind: "ServiceAccount", metadata: meta },
-    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "realpods:coredns" },
-      rules: [{ apiGroups: [""], resources: ["services", "pods", "namespaces"], verbs: ["list", "watch"] },
-        { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] }] },
-    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: "realpods:coredns" },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: "realpods:coredns" },
+      rules: [
+        { apiGroups: [""], resources: ["services", "pods", "namespaces"], verbs: ["list", "watch"] },
+        { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
+      ],
+    },
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: "realpods:coredns" },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "realpods:coredns" },
-      subjects: [{ kind: "ServiceAccount", ...meta }] },
+      subjects: [{ kind: "ServiceAccount", ...meta }],
+    },
     { apiVersion: "v1", kind: "ConfigMap", metadata: meta, data: { Corefile: corefile } },
-    { apiVersion: "apps/v1", kind: "Deployment", metadata: { ...meta, labels },
-      spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: {
-        serviceAccountName: "coredns",
-        containers: [{ name: "coredns", image: COREDNS_IMAGE, args: ["-conf", "/etc/coredns/Corefile"],
-          ports: [{ containerPort: 53, protocol: "UDP", name: "dns" }, { containerPort: 53, protocol: "TCP", name: "dns-tcp" }],
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-          readinessProbe: { httpGet: { path: "/ready", port: 8181 }, periodSeconds: 2 },
-          volumeMounts: [{ name: "config", mountPath: "/etc/coredns" }] }],
-        volumes: [{ name: "config", configMap: { name: "coredns" } }] } } } },
-    { apiVersion: "v1", kind: "Service", metadata: { name: "kube-dns", namespace: "kube-system", labels },
-      spec: { clusterIP: DNS_SERVICE_IP, selector: labels,
-        ports: [{ name: "dns", port: 53, protocol: "UDP" }, { name: "dns-tcp", port: 53, protocol: "TCP" }] } },
+    {
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { ...meta, labels },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: "coredns",
+            containers: [
+              {
+                name: "coredns",
+                image: COREDNS_IMAGE,
+                args: ["-conf", "/etc/coredns/Corefile"],
+                ports: [
+                  { containerPort: 53, protocol: "UDP", name: "dns" },
+                  { containerPort: 53, protocol: "TCP", name: "dns-tcp" },
+                ],
+                securityContext: {
+                  runAsNonRoot: true,
+                  runAsUser: 65532,
+                  readOnlyRootFilesystem: true,
+                  allowPrivilegeEscalation: false,
+                  capabilities: { drop: ["ALL"] },
+                },
+                readinessProbe: { httpGet: { path: "/ready", port: 8181 }, periodSeconds: 2 },
+                volumeMounts: [{ name: "config", mountPath: "/etc/coredns" }],
+              },
+            ],
+            volumes: [{ name: "config", configMap: { name: "coredns" } }],
+          },
+        },
+      },
+    },
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "kube-dns", namespace: "kube-system", labels },
+      spec: {
+        clusterIP: DNS_SERVICE_IP,
+        selector: labels,
+        ports: [
+          { name: "dns", port: 53, protocol: "UDP" },
+          { name: "dns-tcp", port: 53, protocol: "TCP" },
+        ],
+      },
+    },
   ];
 }
 
@@ -273,7 +427,14 @@ export async function stopRealNode(): Promise<string[]> {
   const kubeconfig = join(dir, "kubeconfig");
   if (existsSync(kubeconfig) && marker.pids.kubelet && alive(marker.pids.kubelet)) {
     log("deleting every pod through the kubelet");
-    await quietly(kubectl(kubeconfig, ["delete", "pods", "--all", "--all-namespaces", "--grace-period=1", "--wait=true", "--timeout=60s"], undefined, 90_000));
+    await quietly(
+      kubectl(
+        kubeconfig,
+        ["delete", "pods", "--all", "--all-namespaces", "--grace-period=1", "--wait=true", "--timeout=60s"],
+        undefined,
+        90_000,
+      ),
+    );
   }
   for (const name of ["kube-network-policies", "kube-proxy", "kubelet"]) await stopPid(name, marker.pids[name]);
   await stopControlPlane(dir);
@@ -288,16 +449,25 @@ export async function stopRealNode(): Promise<string[]> {
   // Container processes outlive a killed shim: end whatever is still in the kubelet's cgroups, then the shims.
   for (const pid of cgroupPids()) quietlyKill(pid);
   await quietly(run("pkill", ["-KILL", "-f", `containerd-shim-runc-v2 .*${dir}`]));
-  await quietly(run("pkill", ["-KILL", "-f", `containerd-shim-runc-v2 -namespace k8s.io -id [0-9a-f]{64} -address ${socket}`]));
+  await quietly(
+    run("pkill", ["-KILL", "-f", `containerd-shim-runc-v2 -namespace k8s.io -id [0-9a-f]{64} -address ${socket}`]),
+  );
   await waitFor("container processes to exit", 20_000, () => cgroupPids().length === 0).catch(() => undefined);
   for (const mount of mountsUnder([dir, ...FIXED_PATHS]).reverse()) await quietly(run("umount", ["-l", mount]));
   removeKubeCgroups();
   await removeIptables();
   await quietly(run("nft", ["delete", "table", "inet", "kube-network-policies"]));
-  for (const link of (await linkNames()).filter((l) => !marker.linksBefore.includes(l))) await quietly(run("ip", ["link", "del", link]));
+  for (const link of (await linkNames()).filter((l) => !marker.linksBefore.includes(l)))
+    await quietly(run("ip", ["link", "del", link]));
   // ip_forward first: writing it resets every interface's forwarding, which the rest then restores.
-  for (const [key, was] of changedSettings(marker.sysctls).sort(([a], [b]) => Number(b === "net.ipv4.ip_forward") - Number(a === "net.ipv4.ip_forward"))) {
-    try { writeSysctl(key, was); } catch { /* reported as left */ }
+  for (const [key, was] of changedSettings(marker.sysctls).sort(
+    ([a], [b]) => Number(b === "net.ipv4.ip_forward") - Number(a === "net.ipv4.ip_forward"),
+  )) {
+    try {
+      writeSysctl(key, was);
+    } catch {
+      /* reported as left */
+    }
   }
   for (const path of marker.createdPaths) rmSync(path, { recursive: true, force: true });
   const left = await leftoversOnHost(marker);
@@ -310,7 +480,13 @@ async function stopPid(name: string, pid: number | undefined): Promise<void> {
   process.kill(pid, "SIGTERM");
   await waitFor(`${name} to exit`, 15_000, () => !alive(pid)).catch(() => quietlyKill(pid));
 }
-const quietlyKill = (pid: number) => { try { process.kill(pid, "SIGKILL"); } catch { /* gone */ } };
+const quietlyKill = (pid: number) => {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    /* gone */
+  }
+};
 
 const CGROUP_ROOT = "/sys/fs/cgroup";
 const KUBE_CGROUPS = ["kubepods", "kubepods.slice"];
@@ -334,17 +510,30 @@ function kubeCgroupDirs(): string[] {
 function cgroupPids(): number[] {
   const pids = new Set<number>();
   for (const d of kubeCgroupDirs()) {
-    try { for (const p of readFileSync(join(d, "cgroup.procs"), "utf8").split("\n").filter(Boolean)) pids.add(Number(p)); } catch { /* gone */ }
+    try {
+      for (const p of readFileSync(join(d, "cgroup.procs"), "utf8").split("\n").filter(Boolean)) pids.add(Number(p));
+    } catch {
+      /* gone */
+    }
   }
   return [...pids];
 }
 
 function removeKubeCgroups(): void {
-  for (const d of kubeCgroupDirs()) { try { rmdirSync(d); } catch { /* still busy: reported as left */ } }
+  for (const d of kubeCgroupDirs()) {
+    try {
+      rmdirSync(d);
+    } catch {
+      /* still busy: reported as left */
+    }
+  }
 }
 
 function mountsUnder(prefixes: string[]): string[] {
-  return readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4]).filter(Boolean)
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4])
+    .filter(Boolean)
     .map((p) => p.replace(/\\040/g, " "))
     .filter((p) => prefixes.some((prefix) => p === prefix || p.startsWith(`${prefix}/`)));
 }
@@ -358,8 +547,18 @@ async function removeIptables(): Promise<void> {
   for (const line of dump.split("\n")) {
     if (line.startsWith("*")) table = line.slice(1);
     else if (line.startsWith(":") && /^:(KUBE-|CNI-)/.test(line)) chains.push([table, line.slice(1).split(" ")[0]]);
-    else if (line.startsWith("-A ") && /(KUBE-|CNI-|memcached-gke-realpods)/.test(line) && !/^-A (KUBE-|CNI-)/.test(line)) {
-      rules.push([table, line.slice(3).match(/(?:[^\s"]+|"[^"]*")+/g)!.map((t) => t.replace(/^"|"$/g, ""))]);
+    else if (
+      line.startsWith("-A ") &&
+      /(KUBE-|CNI-|memcached-gke-realpods)/.test(line) &&
+      !/^-A (KUBE-|CNI-)/.test(line)
+    ) {
+      rules.push([
+        table,
+        line
+          .slice(3)
+          .match(/(?:[^\s"]+|"[^"]*")+/g)!
+          .map((t) => t.replace(/^"|"$/g, "")),
+      ]);
     }
   }
   for (const [t, rule] of rules) await quietly(run("iptables", ["-t", t, "-D", ...rule]));
@@ -371,16 +570,24 @@ async function removeIptables(): Promise<void> {
 async function leftoversOnHost(marker: Marker): Promise<string[]> {
   const left: string[] = [];
   const controlPlaneFile = join(marker.dir, "control-plane.json");
-  const controlPlane = existsSync(controlPlaneFile) ? JSON.parse(readFileSync(controlPlaneFile, "utf8")).pids as Record<string, number> : {};
-  for (const [name, pid] of Object.entries({ ...marker.pids, ...controlPlane })) if (alive(pid)) left.push(`process ${name} (${pid})`);
+  const controlPlane = existsSync(controlPlaneFile)
+    ? (JSON.parse(readFileSync(controlPlaneFile, "utf8")).pids as Record<string, number>)
+    : {};
+  for (const [name, pid] of Object.entries({ ...marker.pids, ...controlPlane }))
+    if (alive(pid)) left.push(`process ${name} (${pid})`);
   left.push(...mountsUnder([marker.dir, ...FIXED_PATHS]).map((m) => `mount ${m}`));
   left.push(...kubeCgroupDirs().map((d) => `cgroup ${d}`));
   const ipt = (await run("iptables-save", [])).split("\n").filter((l) => /(KUBE-|CNI-|memcached-gke-realpods)/.test(l));
   left.push(...ipt.map((l) => `iptables ${l}`));
-  if (await run("nft", ["list", "table", "inet", "kube-network-policies"]).then(() => true, () => false)) left.push("nft table inet kube-network-policies");
+  if (
+    await run("nft", ["list", "table", "inet", "kube-network-policies"]).then(
+      () => true,
+      () => false,
+    )
+  )
+    left.push("nft table inet kube-network-policies");
   left.push(...(await linkNames()).filter((l) => !marker.linksBefore.includes(l)).map((l) => `link ${l}`));
   left.push(...changedSettings(marker.sysctls).map(([key, was, now]) => `sysctl ${key} = ${now} (was ${was})`));
   left.push(...marker.createdPaths.filter((p) => existsSync(p)).map((p) => `path ${p}`));
   return left;
 }
-

@@ -6,31 +6,54 @@
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { alive, isRunning, kubectl, kubectlJson, log, restartProcess, stopProcess, waitFor } from "../../scripts/e2e/controlPlane";
+import {
+  alive,
+  isRunning,
+  kubectl,
+  kubectlJson,
+  log,
+  restartProcess,
+  stopProcess,
+  waitFor,
+} from "../../scripts/e2e/controlPlane";
 import { gkeShapedNodes } from "../../scripts/e2e/gkeShape";
 import { Cli, Running } from "../../scripts/e2e/pulumiStack";
 import { committedPool, initStack, leftovers, NAMESPACES, plannedChanges, pods, ready } from "../../scripts/e2e/stacks";
 import { controlPlaneFor, timed } from "./setup";
 import { PROJECT_NAME } from "../../lib/project";
 
-const { cp, stateDir } = controlPlaneFor("faults", () => gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }));
+const { cp, stateDir } = controlPlaneFor("faults", () =>
+  gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }),
+);
 const UP = ["up", "--yes", "--skip-preview"];
 
 const commandName = (pid: number) => {
-  try { return basename(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0]); } catch { return "?"; }
+  try {
+    return basename(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0]);
+  } catch {
+    return "?";
+  }
 };
 
 /** Every process below `pid` (from /proc), with its command name. */
 function descendants(pid: number): { pid: number; name: string }[] {
-  const procs = readdirSync("/proc").filter((d) => /^[0-9]+$/.test(d)).flatMap((d) => {
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const close = stat.lastIndexOf(")");
-      return [{ pid: Number(d), name: stat.slice(stat.indexOf("(") + 1, close), ppid: Number(stat.slice(close + 2).split(" ")[1]) }];
-    } catch {
-      return [];
-    }
-  });
+  const procs = readdirSync("/proc")
+    .filter((d) => /^[0-9]+$/.test(d))
+    .flatMap((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+        const close = stat.lastIndexOf(")");
+        return [
+          {
+            pid: Number(d),
+            name: stat.slice(stat.indexOf("(") + 1, close),
+            ppid: Number(stat.slice(close + 2).split(" ")[1]),
+          },
+        ];
+      } catch {
+        return [];
+      }
+    });
   const below = (parent: number): { pid: number; name: string }[] =>
     procs.filter((p) => p.ppid === parent).flatMap((p) => [{ pid: p.pid, name: commandName(p.pid) }, ...below(p.pid)]);
   return below(pid);
@@ -43,7 +66,9 @@ function descendants(pid: number): { pid: number; name: string }[] {
 async function midUp(): Promise<void> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
-    const namespaces = await kubectl(cp().kubeconfig, ["get", "namespaces", "-o", "name"], undefined, 5_000).catch(() => "");
+    const namespaces = await kubectl(cp().kubeconfig, ["get", "namespaces", "-o", "name"], undefined, 5_000).catch(
+      () => "",
+    );
     if (NAMESPACES.some((ns) => namespaces.includes(`namespace/${ns}\n`))) return;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -59,7 +84,8 @@ async function upToMidWay(stack: string): Promise<{ cli: Cli; run: Running }> {
 }
 
 /** The objects of the stack's namespaces by kind and name, less pods and ReplicaSets (their names are generated). */
-const liveObjects = async () => (await leftovers(cp().kubeconfig)).filter((o) => !/^(pod|replicaset\.apps)\//.test(o)).sort();
+const liveObjects = async () =>
+  (await leftovers(cp().kubeconfig)).filter((o) => !/^(pod|replicaset\.apps)\//.test(o)).sort();
 
 /** After recovery: nothing planned, every pod Ready, and exactly the objects a clean deploy creates. */
 async function expectConverged(cli: Cli, cleanObjects: string[]): Promise<void> {
@@ -67,8 +93,11 @@ async function expectConverged(cli: Cli, cleanObjects: string[]): Promise<void> 
   expect(Object.keys(planned)).toEqual(["same"]);
   const kc = cp().kubeconfig;
   const readyPods = async (ns: string, app: string) => (await pods(kc, ns, app)).filter(ready).length;
-  expect([await readyPods("memcached", "memcached"), await readyPods("mcrouter", "mcrouter"), await readyPods("cache-clients", "sample-app")])
-    .toEqual([3, cp().nodes.length, 9]);
+  expect([
+    await readyPods("memcached", "memcached"),
+    await readyPods("mcrouter", "mcrouter"),
+    await readyPods("cache-clients", "sample-app"),
+  ]).toEqual([3, cp().nodes.length, 9]);
   expect(await liveObjects()).toEqual(cleanObjects);
 }
 
@@ -114,7 +143,10 @@ describe("faults and their recovery", () => {
     // written (`<stack>.json.attrs` left empty: "failed to load checkpoint: EOF"). The README's recovery
     // for each, then `pulumi up`.
     for (let attempt = 1; ; attempt++) {
-      const next = await cli(UP).then(() => undefined, (e: Error) => e.message);
+      const next = await cli(UP).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
       if (next === undefined) break;
       expect(attempt, next).toBeLessThan(3);
       if (/the stack is currently locked/.test(next)) {
@@ -143,10 +175,17 @@ describe("faults and their recovery", () => {
     const cm = await kubectlJson(kc, ["get", "configmap", "mcrouter-config", "-n", "mcrouter"]);
     expect(JSON.parse(cm.data["config.json"]).pools.memcached.servers).toHaveLength(3);
     // The stack's field manager owns spec.replicas again; kubectl's scale no longer does.
-    const owners = (await kubectlJson(kc, ["get", "statefulset", "memcached", "-n", "memcached", "--show-managed-fields"])).metadata.managedFields
-      .filter((f: any) => f.fieldsV1?.["f:spec"]?.["f:replicas"] !== undefined).map((f: any) => f.manager);
+    const owners = (
+      await kubectlJson(kc, ["get", "statefulset", "memcached", "-n", "memcached", "--show-managed-fields"])
+    ).metadata.managedFields
+      .filter((f: any) => f.fieldsV1?.["f:spec"]?.["f:replicas"] !== undefined)
+      .map((f: any) => f.manager);
     expect(owners).toEqual([PROJECT_NAME]);
-    await waitFor("3 Ready memcached pods", 60_000, async () => (await pods(kc, "memcached", "memcached")).filter(ready).length === 3);
+    await waitFor(
+      "3 Ready memcached pods",
+      60_000,
+      async () => (await pods(kc, "memcached", "memcached")).filter(ready).length === 3,
+    );
     await expectConverged(cli, clean);
     await destroyLeavesNothing(cli);
   });
@@ -164,12 +203,19 @@ describe("faults and their recovery", () => {
         expect(exit.code).not.toBe(0);
         const server = /server: (https:\/\/\S+)/.exec(readFileSync(cp().kubeconfig, "utf8"))![1];
         const errors = exit.output.split("\n").filter((l) => l.includes("error: "));
-        const cause = errors.find((l) => /unreachable|connection refused/.test(l) || (l.includes(server) && /EOF|connection reset|broken pipe|connection lost/.test(l)));
+        const cause = errors.find(
+          (l) =>
+            /unreachable|connection refused/.test(l) ||
+            (l.includes(server) && /EOF|connection reset|broken pipe|connection lost/.test(l)),
+        );
         log(`the kill landed on a request; pulumi up said: ${cause ?? errors.join("\n")}`);
-        expect(cause, `no error names the lost API server ${server}:\n${exit.output}`)
-          .toMatch(/configured Kubernetes cluster is unreachable|connection refused|EOF|connection reset|broken pipe|connection lost/);
+        expect(cause, `no error names the lost API server ${server}:\n${exit.output}`).toMatch(
+          /configured Kubernetes cluster is unreachable|connection refused|EOF|connection reset|broken pipe|connection lost/,
+        );
       } else {
-        log("the kill landed while the provider awaited a workload: still waiting after 60 s; API server back, then SIGINT");
+        log(
+          "the kill landed while the provider awaited a workload: still waiting after 60 s; API server back, then SIGINT",
+        );
         await restartProcess(stateDir(), "kube-apiserver");
         process.kill(run.pid, "SIGINT");
         const interrupted = await Promise.race([run.exited, bound(60_000)]);
@@ -190,15 +236,34 @@ describe("faults and their recovery", () => {
     await cli(UP);
     const kc = cp().kubeconfig;
     const node = cp().nodes[0];
-    await timed(`kubectl drain ${node}`, () => kubectl(kc, ["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=120s"], undefined, 130_000));
+    await timed(`kubectl drain ${node}`, () =>
+      kubectl(
+        kc,
+        ["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=120s"],
+        undefined,
+        130_000,
+      ),
+    );
     const memcached = await pods(kc, "memcached", "memcached");
-    log(`memcached after the drain: ${memcached.map((p) => `${p.metadata.name} ${p.status.phase} on ${p.spec.nodeName ?? "no node"}`).join(", ")}`);
-    const pdbs = (await Promise.all(["memcached", "cache-clients"].map((ns) => kubectlJson(kc, ["get", "pdb", "-n", ns])))).flatMap((l) => l.items);
+    log(
+      `memcached after the drain: ${memcached.map((p) => `${p.metadata.name} ${p.status.phase} on ${p.spec.nodeName ?? "no node"}`).join(", ")}`,
+    );
+    const pdbs = (
+      await Promise.all(["memcached", "cache-clients"].map((ns) => kubectlJson(kc, ["get", "pdb", "-n", ns])))
+    ).flatMap((l) => l.items);
     expect(pdbs.map((p: any) => p.spec.maxUnavailable)).toEqual([1, 1]);
     expect(Object.keys(await plannedChanges(cli))).toEqual(["same"]);
     await kubectl(kc, ["uncordon", node]);
-    await waitFor("3 Ready memcached pods after uncordon", 60_000, async () => (await pods(kc, "memcached", "memcached")).filter(ready).length === 3);
+    await waitFor(
+      "3 Ready memcached pods after uncordon",
+      60_000,
+      async () => (await pods(kc, "memcached", "memcached")).filter(ready).length === 3,
+    );
     await destroyLeavesNothing(cli);
-    expect((await kubectlJson(kc, ["get", "namespaces"])).items.map((n: any) => n.metadata.name).filter((n: string) => NAMESPACES.includes(n))).toEqual([]);
+    expect(
+      (await kubectlJson(kc, ["get", "namespaces"])).items
+        .map((n: any) => n.metadata.name)
+        .filter((n: string) => NAMESPACES.includes(n)),
+    ).toEqual([]);
   });
 });

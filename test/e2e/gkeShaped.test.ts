@@ -11,12 +11,20 @@ import { Cli } from "../../scripts/e2e/pulumiStack";
 import { committedPool, gkeSizedStackConfig, initStack, leftovers, pods, ready } from "../../scripts/e2e/stacks";
 import { controlPlaneFor, timed } from "./setup";
 
-async function expectAllScheduledAndReady(kubeconfig: string, nodes: string[], memcachedReplicas: number, appReplicas: number): Promise<void> {
+async function expectAllScheduledAndReady(
+  kubeconfig: string,
+  nodes: string[],
+  memcachedReplicas: number,
+  appReplicas: number,
+): Promise<void> {
   const memcached = await pods(kubeconfig, "memcached", "memcached");
   const mcrouter = await pods(kubeconfig, "mcrouter", "mcrouter");
   const apps = await pods(kubeconfig, "cache-clients", "sample-app");
-  expect({ memcached: memcached.filter(ready).length, mcrouter: mcrouter.filter(ready).length, apps: apps.filter(ready).length })
-    .toEqual({ memcached: memcachedReplicas, mcrouter: nodes.length, apps: appReplicas });
+  expect({
+    memcached: memcached.filter(ready).length,
+    mcrouter: mcrouter.filter(ready).length,
+    apps: apps.filter(ready).length,
+  }).toEqual({ memcached: memcachedReplicas, mcrouter: nodes.length, apps: appReplicas });
   // The spread: no node holds two memcached pods more than another.
   const perNode = nodes.map((n) => memcached.filter((p) => p.spec.nodeName === n).length);
   expect(Math.max(...perNode) - Math.min(...perNode)).toBeLessThanOrEqual(1);
@@ -24,14 +32,26 @@ async function expectAllScheduledAndReady(kubeconfig: string, nodes: string[], m
   expect(pending.map((p: any) => `${p.metadata.namespace}/${p.metadata.name}`)).toEqual([]);
 }
 
-function gkeShapedSuite(stack: string, pool: NodePoolShape, tooBig: { what: string; overrides: Record<string, object>; message: RegExp }) {
+function gkeShapedSuite(
+  stack: string,
+  pool: NodePoolShape,
+  tooBig: { what: string; overrides: Record<string, object>; message: RegExp },
+) {
   describe(`${stack} sizes on ${pool.count} ${pool.machineType} nodes in ${pool.zones.join(", ")}`, () => {
     const { cp, stateDir } = controlPlaneFor(stack, () => gkeShapedNodes(pool));
     let cli: Cli;
 
     it(`refuses ${tooBig.what} at preview with the capacity message, creating nothing`, async () => {
-      const refused = await initStack(stateDir(), cp(), `${stack}-too-big`, gkeSizedStackConfig(stack, pool, cp().kubeconfig, tooBig.overrides));
-      const error = await refused(["preview"]).then(() => undefined, (e: Error) => e.message);
+      const refused = await initStack(
+        stateDir(),
+        cp(),
+        `${stack}-too-big`,
+        gkeSizedStackConfig(stack, pool, cp().kubeconfig, tooBig.overrides),
+      );
+      const error = await refused(["preview"]).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
       expect(error).toMatch(tooBig.message);
       expect(await leftovers(cp().kubeconfig)).toEqual([]);
     });
@@ -41,13 +61,29 @@ function gkeShapedSuite(stack: string, pool: NodePoolShape, tooBig: { what: stri
       cli = await initStack(stateDir(), cp(), stack, config);
       await timed(`pulumi up (${stack} sizes)`, () => cli(["up", "--yes", "--skip-preview"]));
       const sizes = config as Record<string, any>;
-      await expectAllScheduledAndReady(cp().kubeconfig, cp().nodes, sizes["memcached-gke:memcached"].replicas ?? DEFAULTS.memcached.replicas,
-        sizes["memcached-gke:sampleApp"].replicas ?? DEFAULTS.sampleApp.replicas);
+      await expectAllScheduledAndReady(
+        cp().kubeconfig,
+        cp().nodes,
+        sizes["memcached-gke:memcached"].replicas ?? DEFAULTS.memcached.replicas,
+        sizes["memcached-gke:sampleApp"].replicas ?? DEFAULTS.sampleApp.replicas,
+      );
     });
 
     it("GKE's own pods crowd the first node, as on the capacity model's fullest node", async () => {
-      const system = (await kubectlJson(cp().kubeconfig, ["get", "pods", "-n", "kube-system", "-l", "e2e.memcached-gke/gke-system-pod"])).items;
-      const onFirst = system.filter((p: any) => p.spec.nodeName === cp().nodes[0]).map((p: any) => p.metadata.labels["e2e.memcached-gke/gke-system-pod"]).sort();
+      const system = (
+        await kubectlJson(cp().kubeconfig, [
+          "get",
+          "pods",
+          "-n",
+          "kube-system",
+          "-l",
+          "e2e.memcached-gke/gke-system-pod",
+        ])
+      ).items;
+      const onFirst = system
+        .filter((p: any) => p.spec.nodeName === cp().nodes[0])
+        .map((p: any) => p.metadata.labels["e2e.memcached-gke/gke-system-pod"])
+        .sort();
       expect(onFirst).toEqual(GKE_SYSTEM_PODS.map((p) => p.name).sort());
     });
 
@@ -69,5 +105,6 @@ gkeShapedSuite("prod", committedPool("prod"), {
   what: "mcrouter.cpu 3",
   overrides: { mcrouter: { cpu: "3" } },
   // The figures are the model's (table-tested in test/capacity.test.ts); here the CLI must show its message.
-  message: /capacity: memcached\.cpu 1 \+ its metrics exporter 50m \+ mcrouter\.cpu 3 \+ its metrics exporter 50m \+ sampleApp 3 x 50m = \d+m CPU on the fullest node \(existingCluster\.nodeAllocatable \d+m CPU, \d+Mi\), which has \d+m allocatable: lower memcached\.cpu or mcrouter\.cpu by \d+m in all/,
+  message:
+    /capacity: memcached\.cpu 1 \+ its metrics exporter 50m \+ mcrouter\.cpu 3 \+ its metrics exporter 50m \+ sampleApp 3 x 50m = \d+m CPU on the fullest node \(existingCluster\.nodeAllocatable \d+m CPU, \d+Mi\), which has \d+m allocatable: lower memcached\.cpu or mcrouter\.cpu by \d+m in all/,
 });

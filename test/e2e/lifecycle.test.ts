@@ -11,14 +11,27 @@ import { committedPool, initStack, leftovers, plannedChanges, pods, ready } from
 import { controlPlaneFor, timed } from "./setup";
 import { PROJECT_NAME } from "../../lib/project";
 
-const { cp, stateDir } = controlPlaneFor("lifecycle", () => gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }));
-const quiet = { onOutput: (s: string) => { if (process.env.E2E_VERBOSE) process.stdout.write(s); } };
+const { cp, stateDir } = controlPlaneFor("lifecycle", () =>
+  gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }),
+);
+const quiet = {
+  onOutput: (s: string) => {
+    if (process.env.E2E_VERBOSE) process.stdout.write(s);
+  },
+};
 const uid = async (args: string[]) => (await kubectlJson(cp().kubeconfig, args)).metadata.uid as string;
-const mcrouterPodUids = async () => (await pods(cp().kubeconfig, "mcrouter", "mcrouter")).map((p) => p.metadata.uid).sort().join();
+const mcrouterPodUids = async () =>
+  (await pods(cp().kubeconfig, "mcrouter", "mcrouter"))
+    .map((p) => p.metadata.uid)
+    .sort()
+    .join();
 const mcrouterServers = async (): Promise<string[]> =>
-  JSON.parse((await kubectlJson(cp().kubeconfig, ["get", "configmap", "mcrouter-config", "-n", "mcrouter"])).data["config.json"]).pools.memcached.servers;
+  JSON.parse(
+    (await kubectlJson(cp().kubeconfig, ["get", "configmap", "mcrouter-config", "-n", "mcrouter"])).data["config.json"],
+  ).pools.memcached.servers;
 const memcachedNames = (replicas: number) => Array.from({ length: replicas }, (_, i) => `memcached-${i}`);
-const serverNames = (replicas: number) => memcachedNames(replicas).map((n) => `${n}.memcached.memcached.svc.cluster.local.:11211`);
+const serverNames = (replicas: number) =>
+  memcachedNames(replicas).map((n) => `${n}.memcached.memcached.svc.cluster.local.:11211`);
 
 describe("local stack lifecycle on the real engine", () => {
   let cli: Cli;
@@ -36,12 +49,19 @@ describe("local stack lifecycle on the real engine", () => {
     expect(memcached.map((p) => p.metadata.name).sort()).toEqual(memcachedNames(3));
     expect(memcached.every(ready)).toBe(true);
     const mcrouter = await pods(kc, "mcrouter", "mcrouter");
-    expect(cp().nodes.map((n) => mcrouter.filter((p) => p.spec.nodeName === n && ready(p)).length)).toEqual(cp().nodes.map(() => 1));
-    for (const p of mcrouter) expect(p.spec.containers[0].ports).toContainEqual(expect.objectContaining({ hostPort: 5000, containerPort: 5000 }));
+    expect(cp().nodes.map((n) => mcrouter.filter((p) => p.spec.nodeName === n && ready(p)).length)).toEqual(
+      cp().nodes.map(() => 1),
+    );
+    for (const p of mcrouter)
+      expect(p.spec.containers[0].ports).toContainEqual(
+        expect.objectContaining({ hostPort: 5000, containerPort: 5000 }),
+      );
     const apps = await pods(kc, "cache-clients", "sample-app");
     expect(apps.filter(ready).length).toBe(9);
     for (const p of apps) {
-      expect(p.spec.containers[0].env.find((e: any) => e.name === "NODE_NAME").valueFrom).toEqual({ fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" } });
+      expect(p.spec.containers[0].env.find((e: any) => e.name === "NODE_NAME").valueFrom).toEqual({
+        fieldRef: { apiVersion: "v1", fieldPath: "spec.nodeName" },
+      });
     }
     expect(await mcrouterServers()).toEqual(serverNames(3));
   });
@@ -49,13 +69,29 @@ describe("local stack lifecycle on the real engine", () => {
   it("orders only what must wait: objects on their namespace, workloads also on their ServiceAccount and policies", async () => {
     const resources: any[] = JSON.parse((await cli(["stack", "export"])).stdout).deployment.resources;
     const name = (urn: string) => urn.split("::").pop()!;
-    const dependsOn = (resource: string) => (resources.find((r) => name(r.urn) === resource)?.dependencies ?? []).map(name).sort();
+    const dependsOn = (resource: string) =>
+      (resources.find((r) => name(r.urn) === resource)?.dependencies ?? []).map(name).sort();
     expect(dependsOn("memcached-headless")).toEqual(["memcached-tier-ns"]);
     expect(dependsOn("mcrouter-config")).toEqual(["mcrouter-tier-ns"]);
     expect(dependsOn("sample-app-pdb")).toEqual(["sample-app-tier-ns"]);
-    expect(dependsOn("memcached-sts")).toEqual(["memcached-tier-default-deny", "memcached-tier-ns", "memcached-tier-sa"]);
-    expect(dependsOn("mcrouter-ds")).toEqual(["mcrouter-config", "mcrouter-tier-allow-dns", "mcrouter-tier-default-deny", "mcrouter-tier-ns", "mcrouter-tier-sa"]);
-    expect(dependsOn("sample-app-deployment")).toEqual(["sample-app-tier-allow-dns", "sample-app-tier-default-deny", "sample-app-tier-ns", "sample-app-tier-sa"]);
+    expect(dependsOn("memcached-sts")).toEqual([
+      "memcached-tier-default-deny",
+      "memcached-tier-ns",
+      "memcached-tier-sa",
+    ]);
+    expect(dependsOn("mcrouter-ds")).toEqual([
+      "mcrouter-config",
+      "mcrouter-tier-allow-dns",
+      "mcrouter-tier-default-deny",
+      "mcrouter-tier-ns",
+      "mcrouter-tier-sa",
+    ]);
+    expect(dependsOn("sample-app-deployment")).toEqual([
+      "sample-app-tier-allow-dns",
+      "sample-app-tier-default-deny",
+      "sample-app-tier-ns",
+      "sample-app-tier-sa",
+    ]);
   });
 
   it("plans memcached.replicas 3 -> 10 as two in-place updates", async () => {
@@ -75,7 +111,12 @@ describe("local stack lifecycle on the real engine", () => {
     expect(await mcrouterPodUids()).toBe(before.mcrouterPods);
     expect(await mcrouterServers()).toEqual(serverNames(10));
     const memcached = await pods(cp().kubeconfig, "memcached", "memcached");
-    expect(memcached.filter(ready).map((p) => p.metadata.name).sort()).toEqual(memcachedNames(10).sort());
+    expect(
+      memcached
+        .filter(ready)
+        .map((p) => p.metadata.name)
+        .sort(),
+    ).toEqual(memcachedNames(10).sort());
   });
 
   it("previews the unchanged stack as no change", async () => {
@@ -101,19 +142,30 @@ describe("local stack lifecycle on the real engine", () => {
     const bad = async () => {
       const k8s: typeof import("@pulumi/kubernetes") = require("@pulumi/kubernetes");
       const provider = new k8s.Provider("render", { renderYamlToDirectory: join(stateDir(), "bad-rendered") });
-      new k8s.apps.v1.Deployment("bad", {
-        metadata: { namespace: "bad", labels: { "app.kubernetes.io/name": "memcached" } },
-        spec: {
-          selector: { matchLabels: { app: "bad" } },
-          template: {
-            metadata: { labels: { app: "bad" } },
-            spec: { containers: [{ name: "memcached", image: "memcached:latest", ports: [{ containerPort: 11211, hostPort: 11211 }] }] },
+      new k8s.apps.v1.Deployment(
+        "bad",
+        {
+          metadata: { namespace: "bad", labels: { "app.kubernetes.io/name": "memcached" } },
+          spec: {
+            selector: { matchLabels: { app: "bad" } },
+            template: {
+              metadata: { labels: { app: "bad" } },
+              spec: {
+                containers: [
+                  { name: "memcached", image: "memcached:latest", ports: [{ containerPort: 11211, hostPort: 11211 }] },
+                ],
+              },
+            },
           },
         },
-      }, { provider });
+        { provider },
+      );
     };
     const stack = await openStack(stateDir(), "bad", undefined, bad);
-    const output = await stack.preview({ ...quiet, policyPacks: [join(ROOT, "policy")] }).then((r) => r.stdout, (e: Error) => e.message);
+    const output = await stack.preview({ ...quiet, policyPacks: [join(ROOT, "policy")] }).then(
+      (r) => r.stdout,
+      (e: Error) => e.message,
+    );
     expect(output).toMatch(/K8:/);
     expect(output).toMatch(/K9:/);
     expect(output).toMatch(/mandatory/);
@@ -130,15 +182,29 @@ describe("local stack lifecycle on the real engine", () => {
     const files = readdirSync(manifests);
     [, figures.kubectl] = await timed("kubectl apply + rollout status (baseline)", async () => {
       // Namespaces first, as anyone applying a directory of manifests by hand has to.
-      await kubectl(kc, ["apply", ...files.filter((f) => f.startsWith("v1-namespace-")).flatMap((f) => ["-f", join(manifests, f)])]);
+      await kubectl(kc, [
+        "apply",
+        ...files.filter((f) => f.startsWith("v1-namespace-")).flatMap((f) => ["-f", join(manifests, f)]),
+      ]);
       await kubectl(kc, ["apply", "-f", manifests]);
-      for (const [kind, ns, name] of [["statefulset", "memcached", "memcached"], ["daemonset", "mcrouter", "mcrouter"], ["deployment", "cache-clients", "sample-app"]]) {
+      for (const [kind, ns, name] of [
+        ["statefulset", "memcached", "memcached"],
+        ["daemonset", "mcrouter", "mcrouter"],
+        ["deployment", "cache-clients", "sample-app"],
+      ]) {
         await kubectl(kc, ["rollout", "status", `${kind}/${name}`, "-n", ns, "--timeout=120s"], undefined, 130_000);
       }
     });
-    await kubectl(kc, ["delete", "-f", manifests, "--wait=true", "--timeout=120s", "--ignore-not-found"], undefined, 130_000);
+    await kubectl(
+      kc,
+      ["delete", "-f", manifests, "--wait=true", "--timeout=120s", "--ignore-not-found"],
+      undefined,
+      130_000,
+    );
     expect(await leftovers(kc)).toEqual([]);
-    log(`figures: first pulumi up ${figures.firstUp.toFixed(1)} s (${(figures.firstUp / figures.kubectl).toFixed(2)} x kubectl), ` +
-      `unchanged preview ${figures.preview.toFixed(1)} s (${(figures.preview / figures.kubectl).toFixed(2)} x), kubectl ${figures.kubectl.toFixed(1)} s`);
+    log(
+      `figures: first pulumi up ${figures.firstUp.toFixed(1)} s (${(figures.firstUp / figures.kubectl).toFixed(2)} x kubectl), ` +
+        `unchanged preview ${figures.preview.toFixed(1)} s (${(figures.preview / figures.kubectl).toFixed(2)} x), kubectl ${figures.kubectl.toFixed(1)} s`,
+    );
   });
 });

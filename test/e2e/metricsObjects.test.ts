@@ -16,7 +16,9 @@ import { PROJECT_NAME } from "../../lib/project";
 const crdsDir = process.env.CRDS_DIR;
 if (!crdsDir) throw new Error("CRDS_DIR is unset: the e2e runs through scripts/e2e.sh, which fetches the CRDs");
 
-const { cp, stateDir } = controlPlaneFor("metrics", () => gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }));
+const { cp, stateDir } = controlPlaneFor("metrics", () =>
+  gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }),
+);
 const KINDS = "podmonitors.monitoring.coreos.com,prometheusrules.monitoring.coreos.com";
 
 describe("metrics objects on a real API server", () => {
@@ -24,12 +26,19 @@ describe("metrics objects on a real API server", () => {
 
   it("installs the upstream CRDs (PodMonitoring, Rules, PodMonitor, PrometheusRule)", async () => {
     const files = readdirSync(crdsDir).sort();
-    expect(files).toEqual(["monitoring.coreos.com_podmonitors.yaml", "monitoring.coreos.com_prometheusrules.yaml",
-      "monitoring.googleapis.com_podmonitorings.yaml", "monitoring.googleapis.com_rules.yaml"]);
+    expect(files).toEqual([
+      "monitoring.coreos.com_podmonitors.yaml",
+      "monitoring.coreos.com_prometheusrules.yaml",
+      "monitoring.googleapis.com_podmonitorings.yaml",
+      "monitoring.googleapis.com_rules.yaml",
+    ]);
     for (const f of files) await kubectl(cp().kubeconfig, ["apply", "--server-side", "-f", join(crdsDir, f)]);
     await waitFor("the CRDs Established", 60_000, async () => {
       const crds = (await kubectlJson(cp().kubeconfig, ["get", "crds"])).items;
-      return crds.filter((c: any) => c.status?.conditions?.some((x: any) => x.type === "Established" && x.status === "True")).length === files.length;
+      return (
+        crds.filter((c: any) => c.status?.conditions?.some((x: any) => x.type === "Established" && x.status === "True"))
+          .length === files.length
+      );
     });
   });
 
@@ -37,13 +46,22 @@ describe("metrics objects on a real API server", () => {
     const committed = committedStackConfig("local");
     cli = await initStack(stateDir(), cp(), "metrics", {
       ...committed,
-      [`${PROJECT_NAME}:existingCluster`]: { ...committed[`${PROJECT_NAME}:existingCluster`], kubeconfig: cp().kubeconfig, context: "kwok" },
+      [`${PROJECT_NAME}:existingCluster`]: {
+        ...committed[`${PROJECT_NAME}:existingCluster`],
+        kubeconfig: cp().kubeconfig,
+        context: "kwok",
+      },
       [`${PROJECT_NAME}:metrics`]: { prometheusOperator: true, collectorNamespace: "monitoring" },
     });
     await timed("pulumi up (metrics objects)", () => cli(["up", "--yes", "--skip-preview"]));
-    const expected = await runProgram("local", { [`${PROJECT_NAME}:metrics`]: { prometheusOperator: true, collectorNamespace: "monitoring" } });
+    const expected = await runProgram("local", {
+      [`${PROJECT_NAME}:metrics`]: { prometheusOperator: true, collectorNamespace: "monitoring" },
+    });
     for (const tier of ["memcached", "mcrouter"]) {
-      for (const [type, resource, name] of [["kubernetes:monitoring.coreos.com/v1:PodMonitor", "podmonitor", `${tier}-scrape`], ["kubernetes:monitoring.coreos.com/v1:PrometheusRule", "prometheusrule", `${tier}-alerts`]]) {
+      for (const [type, resource, name] of [
+        ["kubernetes:monitoring.coreos.com/v1:PodMonitor", "podmonitor", `${tier}-scrape`],
+        ["kubernetes:monitoring.coreos.com/v1:PrometheusRule", "prometheusrule", `${tier}-alerts`],
+      ]) {
         const live = await kubectlJson(cp().kubeconfig, ["get", resource, "-n", tier, tier]);
         expect(live.spec, `${tier} ${resource}`).toEqual(expected.one(type, name).inputs.spec);
       }
@@ -52,15 +70,42 @@ describe("metrics objects on a real API server", () => {
 
   it("the GKE stacks' PodMonitoring and Rules pass their CRDs' validation (server-side dry run); a bad one does not", async () => {
     const dev = await runProgram("dev");
-    const objects = ["kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "kubernetes:monitoring.googleapis.com/v1:Rules"].flatMap((type) => dev.byType(type));
-    expect(objects.map((r) => r.name).sort()).toEqual(["mcrouter-alerts", "mcrouter-scrape", "memcached-alerts", "memcached-scrape"]);
-    for (const { inputs: { apiVersion, kind, metadata, spec } } of objects) {
-      const out = await kubectl(cp().kubeconfig, ["apply", "--dry-run=server", "-f", "-"], JSON.stringify({ apiVersion, kind, metadata, spec }));
-      expect(out.trim()).toBe(`${kind.toLowerCase()}.monitoring.googleapis.com/${metadata.name} created (server dry run)`);
+    const objects = [
+      "kubernetes:monitoring.googleapis.com/v1:PodMonitoring",
+      "kubernetes:monitoring.googleapis.com/v1:Rules",
+    ].flatMap((type) => dev.byType(type));
+    expect(objects.map((r) => r.name).sort()).toEqual([
+      "mcrouter-alerts",
+      "mcrouter-scrape",
+      "memcached-alerts",
+      "memcached-scrape",
+    ]);
+    for (const {
+      inputs: { apiVersion, kind, metadata, spec },
+    } of objects) {
+      const out = await kubectl(
+        cp().kubeconfig,
+        ["apply", "--dry-run=server", "-f", "-"],
+        JSON.stringify({ apiVersion, kind, metadata, spec }),
+      );
+      expect(out.trim()).toBe(
+        `${kind.toLowerCase()}.monitoring.googleapis.com/${metadata.name} created (server dry run)`,
+      );
     }
-    const { apiVersion, kind, metadata, spec } = dev.one("kubernetes:monitoring.googleapis.com/v1:PodMonitoring", "memcached-scrape").inputs;
-    const bad = { apiVersion, kind, metadata, spec: { ...spec, endpoints: [{ port: "metrics", interval: "30 seconds" }] } };
-    const refused = await kubectl(cp().kubeconfig, ["apply", "--dry-run=server", "-f", "-"], JSON.stringify(bad)).then(() => "", (e: Error) => e.message);
+    const { apiVersion, kind, metadata, spec } = dev.one(
+      "kubernetes:monitoring.googleapis.com/v1:PodMonitoring",
+      "memcached-scrape",
+    ).inputs;
+    const bad = {
+      apiVersion,
+      kind,
+      metadata,
+      spec: { ...spec, endpoints: [{ port: "metrics", interval: "30 seconds" }] },
+    };
+    const refused = await kubectl(cp().kubeconfig, ["apply", "--dry-run=server", "-f", "-"], JSON.stringify(bad)).then(
+      () => "",
+      (e: Error) => e.message,
+    );
     expect(refused).toContain("spec.endpoints[0].interval");
   });
 

@@ -7,7 +7,8 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 import { alive, ControlPlane, log, startControlPlane, stopControlPlane } from "../../scripts/e2e/controlPlane";
 import { KwokNode } from "../../scripts/e2e/gkeShape";
 
-if (!process.env.E2E_TOOLS_BIN) throw new Error("the e2e runs through `npm run test:e2e` (scripts/e2e.sh), which builds and puts the tools on PATH");
+if (!process.env.E2E_TOOLS_BIN)
+  throw new Error("the e2e runs through `npm run test:e2e` (scripts/e2e.sh), which builds and puts the tools on PATH");
 
 const STATE_PREFIX = "memcached-gke-e2e-";
 const RUNNER_FILE = "runner.pid";
@@ -27,7 +28,10 @@ async function stopOrphanedControlPlanes(): Promise<void> {
 }
 
 /** Starts a control plane with `nodes` before the file's tests and stops it after them. */
-export function controlPlaneFor(name: string, nodes: () => KwokNode[]): { cp: () => ControlPlane; stateDir: () => string } {
+export function controlPlaneFor(
+  name: string,
+  nodes: () => KwokNode[],
+): { cp: () => ControlPlane; stateDir: () => string } {
   let cp: ControlPlane | undefined;
   let stateDir: string | undefined;
   let failed = false;
@@ -37,11 +41,14 @@ export function controlPlaneFor(name: string, nodes: () => KwokNode[]): { cp: ()
     writeFileSync(join(stateDir, RUNNER_FILE), String(process.pid));
     cp = await startControlPlane(stateDir, nodes());
   }, 180_000);
-  afterEach((ctx) => { if (ctx.task.result?.state === "fail") failed = true; });
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === "fail") failed = true;
+  });
   afterAll(async () => {
     if (!stateDir) return;
     await stopControlPlane(stateDir);
-    if (failed) for (const f of readdirSync(stateDir).filter((f) => f.endsWith(".log"))) log(`log kept: ${join(stateDir, f)}`);
+    if (failed)
+      for (const f of readdirSync(stateDir).filter((f) => f.endsWith(".log"))) log(`log kept: ${join(stateDir, f)}`);
     else rmSync(stateDir, { recursive: true, force: true });
   }, 60_000);
   return {

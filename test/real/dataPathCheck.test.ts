@@ -16,7 +16,11 @@ const APPLETS = ["sh", "nc", "timeout", "tr", "cat", "printf", "echo", "[", "tes
 /** A PATH holding only busybox applets, like the busybox image. */
 let appletDir: string;
 
-interface ProbeResult { code: number; stderr: string; seconds: number }
+interface ProbeResult {
+  code: number;
+  stderr: string;
+  seconds: number;
+}
 
 function runProbe(script: string, port: number): Promise<ProbeResult> {
   return runShell(script, { NODE_NAME: "127.0.0.1", MCROUTER_PORT: String(port), HOSTNAME: "sample-app-test" });
@@ -25,12 +29,21 @@ function runProbe(script: string, port: number): Promise<ProbeResult> {
 function runShell(script: string, env: Record<string, string>): Promise<ProbeResult> {
   const started = Date.now();
   return new Promise((resolve) => {
-    execFile(join(appletDir, "sh"), ["-c", script], {
-      env: { PATH: appletDir, ...env },
-      timeout: 30_000,
-    }, (error, _stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stderr, seconds: (Date.now() - started) / 1000 });
-    });
+    execFile(
+      join(appletDir, "sh"),
+      ["-c", script],
+      {
+        env: { PATH: appletDir, ...env },
+        timeout: 30_000,
+      },
+      (error, _stdout, stderr) => {
+        resolve({
+          code: error ? (typeof error.code === "number" ? error.code : -1) : 0,
+          stderr,
+          seconds: (Date.now() - started) / 1000,
+        });
+      },
+    );
   });
 }
 

@@ -11,8 +11,10 @@ function client(servers: string[]): Memcached {
   return new Memcached(servers, { retries: 0, timeout: 2000, poolSize: 4 });
 }
 
-const set = (c: Memcached, key: string) => new Promise<void>((resolve, reject) => c.set(key, `v-${key}`, 600, (e) => (e ? reject(e) : resolve())));
-const get = (c: Memcached, key: string) => new Promise<unknown>((resolve, reject) => c.get(key, (e, v) => (e ? reject(e) : resolve(v))));
+const set = (c: Memcached, key: string) =>
+  new Promise<void>((resolve, reject) => c.set(key, `v-${key}`, 600, (e) => (e ? reject(e) : resolve())));
+const get = (c: Memcached, key: string) =>
+  new Promise<unknown>((resolve, reject) => c.get(key, (e, v) => (e ? reject(e) : resolve(v))));
 
 describe("client-side discovery over the stack's endpoints (real memcached)", () => {
   let servers: MemcachedProcess[] = [];
@@ -28,7 +30,9 @@ describe("client-side discovery over the stack's endpoints (real memcached)", ()
     servers = await Promise.all([...endpoints, fourth].map(() => startMemcached(dev.memcachedArgs)));
     loopback = new Map([...endpoints, fourth].map((e, i) => [e, `127.0.0.1:${servers[i].port}`]));
   });
-  afterAll(async () => { await Promise.all(servers.map((s) => s.stop())); });
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  });
 
   it("exports one endpoint per memcached pod, by stable DNS name", () => {
     expect(endpoints).toEqual([0, 1, 2].map((i) => `memcached-${i}.memcached.memcached.svc.cluster.local:11211`));

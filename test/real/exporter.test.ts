@@ -14,7 +14,10 @@ import { command, MemcachedProcess, startMemcached } from "../support/memcachedP
 import { argValue, stackArtifacts } from "../support/stackArtifacts";
 
 const binDir = process.env.MEMCACHED_EXPORTER_BIN;
-if (!binDir) throw new Error("MEMCACHED_EXPORTER_BIN is unset: run through `npm test` or `npm run test:real`, which build the exporter");
+if (!binDir)
+  throw new Error(
+    "MEMCACHED_EXPORTER_BIN is unset: run through `npm test` or `npm run test:real`, which build the exporter",
+  );
 
 let memcached: MemcachedProcess;
 let exporter: ChildProcess;
@@ -22,16 +25,24 @@ let metricsUrl: string;
 let memoryMb: number;
 
 /** The sidecar's args, pointed at this test's memcached and a free loopback port instead of the pod's. */
-const onTestPorts = (args: string[], memcachedPort: number, metricsPort: number) => args.map((a) => a
-  .replace(/^--memcached\.address=localhost:11211$/, `--memcached.address=127.0.0.1:${memcachedPort}`)
-  .replace(/^--web\.listen-address=:9150$/, `--web.listen-address=127.0.0.1:${metricsPort}`));
+const onTestPorts = (args: string[], memcachedPort: number, metricsPort: number) =>
+  args.map((a) =>
+    a
+      .replace(/^--memcached\.address=localhost:11211$/, `--memcached.address=127.0.0.1:${memcachedPort}`)
+      .replace(/^--web\.listen-address=:9150$/, `--web.listen-address=127.0.0.1:${metricsPort}`),
+  );
 
 async function scrape(): Promise<Map<string, number>> {
   const body = await (await fetch(metricsUrl, { signal: AbortSignal.timeout(5000) })).text();
-  return new Map(body.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => {
-    const i = l.lastIndexOf(" ");
-    return [l.slice(0, i), Number(l.slice(i + 1))] as [string, number];
-  }));
+  return new Map(
+    body
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"))
+      .map((l) => {
+        const i = l.lastIndexOf(" ");
+        return [l.slice(0, i), Number(l.slice(i + 1))] as [string, number];
+      }),
+  );
 }
 
 beforeAll(async () => {
@@ -44,7 +55,13 @@ beforeAll(async () => {
   exporter = spawn(join(binDir, "memcached_exporter"), args, { stdio: "ignore" });
   metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   for (let i = 0; i < 100; i++) {
-    if (await scrape().then(() => true, () => false)) return;
+    if (
+      await scrape().then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error("memcached_exporter did not serve /metrics within 10 s");
@@ -67,10 +84,17 @@ describe("memcached_exporter against real memcached", () => {
   });
 
   it("serves every memcached_* metric the alerts, the dashboard and metricsCommand read", async () => {
-    const exprs = [...PANELS.flatMap((p) => p.queries.map((q) => q.expr)),
-      ...memcachedAlertGroups(DEFAULTS.metrics, "memcached").flatMap((g) => g.rules.map((r) => r.expr))];
+    const exprs = [
+      ...PANELS.flatMap((p) => p.queries.map((q) => q.expr)),
+      ...memcachedAlertGroups(DEFAULTS.metrics, "memcached").flatMap((g) => g.rules.map((r) => r.expr)),
+    ];
     // Whole names only: mcrouter_server_memcached_hard_tko is mcrouter_exporter's, not this exporter's.
-    const used = [...new Set([...exprs.flatMap((e) => e.match(/\bmemcached_[a-z_]+/g) ?? []), ...seriesNames(MEMCACHED_CHECK_SERIES)])].sort();
+    const used = [
+      ...new Set([
+        ...exprs.flatMap((e) => e.match(/\bmemcached_[a-z_]+/g) ?? []),
+        ...seriesNames(MEMCACHED_CHECK_SERIES),
+      ]),
+    ].sort();
     const served = new Set([...(await scrape()).keys()].map((series) => series.split("{")[0]));
     expect(used.length).toBeGreaterThan(5);
     expect(used.filter((name) => !served.has(name))).toEqual([]);
@@ -89,7 +113,9 @@ describe("memcached_exporter against real memcached", () => {
   it("stays within the memory its container is given", async () => {
     for (let i = 0; i < 20; i++) await scrape();
     const rssKib = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${exporter.pid}/status`, "utf8"))![1]);
-    console.log(`memcached_exporter peak RSS ${(rssKib / 1024).toFixed(1)} MiB of its ${EXPORTER_RESOURCES.memoryMib} MiB limit`);
+    console.log(
+      `memcached_exporter peak RSS ${(rssKib / 1024).toFixed(1)} MiB of its ${EXPORTER_RESOURCES.memoryMib} MiB limit`,
+    );
     expect(rssKib / 1024).toBeLessThan(EXPORTER_RESOURCES.memoryMib * 0.8);
   });
 

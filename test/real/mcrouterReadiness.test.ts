@@ -18,21 +18,33 @@ beforeAll(async () => {
   command = artifacts.mcrouterReadinessCommand;
   memcached = await startMemcached(artifacts.memcachedArgs);
 });
-afterAll(async () => { await memcached?.stop(); });
+afterAll(async () => {
+  await memcached?.stop();
+});
 
 /** The probe against `port` (it targets mcrouter's own port in the pod), with how long it took. */
 function probe(port: number): Promise<{ code: number; seconds: number }> {
   const [shell, flag, script] = command;
   const started = Date.now();
   return new Promise((resolve) => {
-    execFile(shell, [flag, script.replace(`/127.0.0.1/${MCROUTER_PORT} `, `/127.0.0.1/${port} `)], { timeout: 30_000 }, (error) =>
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, seconds: (Date.now() - started) / 1000 }));
+    execFile(
+      shell,
+      [flag, script.replace(`/127.0.0.1/${MCROUTER_PORT} `, `/127.0.0.1/${port} `)],
+      { timeout: 30_000 },
+      (error) =>
+        resolve({
+          code: error ? (typeof error.code === "number" ? error.code : -1) : 0,
+          seconds: (Date.now() - started) / 1000,
+        }),
+    );
   });
 }
 
 const version = "2023.07.17.00";
 const mcrouterReply = (request: string) =>
-  (request.startsWith("get __mcrouter__.version\r\n") ? `VALUE __mcrouter__.version 0 ${version.length}\r\n${version}\r\nEND\r\n` : "ERROR\r\n");
+  request.startsWith("get __mcrouter__.version\r\n")
+    ? `VALUE __mcrouter__.version 0 ${version.length}\r\n${version}\r\nEND\r\n`
+    : "ERROR\r\n";
 
 describe("mcrouter readiness probe", () => {
   it("is bash, targeting mcrouter's own port", () => {

@@ -12,8 +12,10 @@ const MAX_TEST_MEMORY_MB = 8192;
 describe.each(COMMITTED_STACKS)("%s stack memcached sizing (real memcached)", (stack) => {
   it("evicts once full, with peak RSS below the container limit", async () => {
     const m = await measureFill(await stackArtifacts(stack), MAX_TEST_MEMORY_MB);
-    console.log(`[memory] ${stack}: -m ${m.memoryMb} MiB${m.memoryMb < m.stackMemoryMb ? ` (the stack's ${m.stackMemoryMb} capped; same args otherwise)` : ""}, ` +
-      `limit ${m.limitMib} MiB, peak RSS ${m.peakRssMib.toFixed(1)} MiB, evictions ${m.evictions}`);
+    console.log(
+      `[memory] ${stack}: -m ${m.memoryMb} MiB${m.memoryMb < m.stackMemoryMb ? ` (the stack's ${m.stackMemoryMb} capped; same args otherwise)` : ""}, ` +
+        `limit ${m.limitMib} MiB, peak RSS ${m.peakRssMib.toFixed(1)} MiB, evictions ${m.evictions}`,
+    );
     expect(m.evictions).toBeGreaterThan(0);
     expect(m.peakRssMib).toBeLessThan(m.limitMib);
     // Most of the limit is cache, not slack.
@@ -22,8 +24,10 @@ describe.each(COMMITTED_STACKS)("%s stack memcached sizing (real memcached)", (s
 
   it(`accepts -c minus its own descriptors, each connection within the assumed ${PER_CONNECTION_KIB} KiB`, async () => {
     const c = await measureConnections(await stackArtifacts(stack));
-    console.log(`[memory] ${stack}: -c ${c.maxConnections}, ${c.accepted} client connections accepted, ` +
-      `${c.perConnectionKib.toFixed(2)} KiB each, RSS ${c.rssMib.toFixed(1)} MiB`);
+    console.log(
+      `[memory] ${stack}: -c ${c.maxConnections}, ${c.accepted} client connections accepted, ` +
+        `${c.perConnectionKib.toFixed(2)} KiB each, RSS ${c.rssMib.toFixed(1)} MiB`,
+    );
     expect(c.perConnectionKib).toBeLessThanOrEqual(PER_CONNECTION_KIB);
     expect(c.rssMib).toBeLessThan(c.limitMib);
     // memcached counts its own descriptors (listener, per-thread pipes) against -c: the headroom added to

@@ -14,7 +14,8 @@ afterAll(() => rmSync(copy, { recursive: true, force: true }));
 function build(dir: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     execFile("npm", ["run", "--silent", "build"], { cwd: dir, timeout: 120_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: stdout + stderr }));
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, output: stdout + stderr }),
+    );
   });
 }
 
@@ -25,9 +26,13 @@ describe("type checking", () => {
   });
 
   it("npm run build fails on a type error in the program", async () => {
-    for (const f of ["index.ts", "components", "lib", "policy", "scripts", "test", "package.json", "tsconfig.json"]) cpSync(join(ROOT, f), join(copy, f), { recursive: true });
+    for (const f of ["index.ts", "components", "lib", "policy", "scripts", "test", "package.json", "tsconfig.json"])
+      cpSync(join(ROOT, f), join(copy, f), { recursive: true });
     symlinkSync(join(ROOT, "node_modules"), join(copy, "node_modules"));
-    writeFileSync(join(copy, "index.ts"), readFileSync(join(copy, "index.ts"), "utf8") + '\nexport const broken: number = "not a number";\n');
+    writeFileSync(
+      join(copy, "index.ts"),
+      readFileSync(join(copy, "index.ts"), "utf8") + '\nexport const broken: number = "not a number";\n',
+    );
     const { code, output } = await build(copy);
     expect(code).not.toBe(0);
     expect(output).toContain("index.ts");

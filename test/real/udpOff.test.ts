@@ -8,15 +8,24 @@ import { argValue, stackArtifacts } from "../support/stackArtifacts";
 
 /** UDP sockets the process owns, from `ss` (iproute2). */
 function udpSocketsOf(pid: number): string[] {
-  return execFileSync("ss", ["-u", "-a", "-n", "-p"], { encoding: "utf8" }).split("\n").filter((l) => l.includes(`pid=${pid},`));
+  return execFileSync("ss", ["-u", "-a", "-n", "-p"], { encoding: "utf8" })
+    .split("\n")
+    .filter((l) => l.includes(`pid=${pid},`));
 }
 
 /** Sends memcached's UDP frame + `version`; resolves with the reply, or undefined after `waitMs`. */
 function udpVersion(port: number, waitMs = 500): Promise<string | undefined> {
   return new Promise((resolve) => {
     const socket = dgram.createSocket("udp4");
-    const timer = setTimeout(() => { socket.close(); resolve(undefined); }, waitMs);
-    socket.on("message", (msg) => { clearTimeout(timer); socket.close(); resolve(msg.subarray(8).toString()); });
+    const timer = setTimeout(() => {
+      socket.close();
+      resolve(undefined);
+    }, waitMs);
+    socket.on("message", (msg) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(msg.subarray(8).toString());
+    });
     socket.on("error", () => undefined);
     // Request id 1, sequence 0, 1 datagram, reserved.
     const frame = Buffer.from([0, 1, 0, 0, 0, 1, 0, 0]);
@@ -26,7 +35,10 @@ function udpVersion(port: number, waitMs = 500): Promise<string | undefined> {
 
 describe("UDP (real memcached)", () => {
   let server: MemcachedProcess | undefined;
-  afterEach(async () => { await server?.stop(); server = undefined; });
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
 
   it("is off with the StatefulSet's arguments", async () => {
     const { memcachedArgs } = await stackArtifacts("dev");

@@ -5,8 +5,12 @@ import { committedStackConfig } from "./program";
 
 const committed = (stack: string, key: string): Record<string, unknown> => committedStackConfig(stack)[key] ?? {};
 /** The dev stack's section `key` with `fields` changed. */
-const dev = (key: string, fields: Record<string, unknown>) => ({ [`memcached-gke:${key}`]: { ...committed("dev", `memcached-gke:${key}`), ...fields } });
-const local = (key: string, fields: Record<string, unknown>) => ({ [`memcached-gke:${key}`]: { ...committed("local", `memcached-gke:${key}`), ...fields } });
+const dev = (key: string, fields: Record<string, unknown>) => ({
+  [`memcached-gke:${key}`]: { ...committed("dev", `memcached-gke:${key}`), ...fields },
+});
+const local = (key: string, fields: Record<string, unknown>) => ({
+  [`memcached-gke:${key}`]: { ...committed("local", `memcached-gke:${key}`), ...fields },
+});
 
 export type BadConfig = [name: string, stack: "dev" | "local", overrides: Record<string, unknown>];
 
@@ -19,13 +23,29 @@ export const BAD_CONFIGS: BadConfig[] = [
   ["a misspelt section (memcache)", "dev", { "memcached-gke:memcache": { replicas: 5 } }],
   ["an unknown key", "dev", { "memcached-gke:monitoring": { enabled: true } }],
   ["the Prometheus Operator's PodMonitor on GKE", "dev", { "memcached-gke:metrics": { prometheusOperator: true } }],
-  ["a PodMonitor without the exporter", "local", { "memcached-gke:metrics": { enabled: false, prometheusOperator: true } }],
-  ["a collector namespace that is not a name", "local", { "memcached-gke:metrics": { collectorNamespace: "GMP System" } }],
+  [
+    "a PodMonitor without the exporter",
+    "local",
+    { "memcached-gke:metrics": { enabled: false, prometheusOperator: true } },
+  ],
+  [
+    "a collector namespace that is not a name",
+    "local",
+    { "memcached-gke:metrics": { collectorNamespace: "GMP System" } },
+  ],
   ["existingCluster on a GKE stack", "dev", { "memcached-gke:existingCluster": { kubeconfig: "/tmp/k" } }],
   ["cluster on an existing stack", "local", { "memcached-gke:cluster": { location: "us-central1-f" } }],
-  ["an unknown field of an authorized network", "dev", dev("cluster", { masterAuthorizedNetworks: [{ cidr: "203.0.113.0/24" }] })],
+  [
+    "an unknown field of an authorized network",
+    "dev",
+    dev("cluster", { masterAuthorizedNetworks: [{ cidr: "203.0.113.0/24" }] }),
+  ],
   ["existingCluster.kubeConfig", "local", local("existingCluster", { kubeConfig: "/tmp/k" })],
-  ["an unknown field of nodeAllocatable", "local", local("existingCluster", { nodeAllocatable: { cpu: "2", mem: "6Gi" } })],
+  [
+    "an unknown field of nodeAllocatable",
+    "local",
+    local("existingCluster", { nodeAllocatable: { cpu: "2", mem: "6Gi" } }),
+  ],
   // Sections of the wrong shape.
   ["sampleApp as a string", "dev", { "memcached-gke:sampleApp": "replicas: 2" }],
   ["memcached as a number", "dev", { "memcached-gke:memcached": 5 }],
@@ -39,11 +59,27 @@ export const BAD_CONFIGS: BadConfig[] = [
   ["a location that is neither", "dev", dev("cluster", { location: "mars" })],
   ["no location", "dev", dev("cluster", { location: undefined })],
   ["a region without nodeLocations", "dev", dev("cluster", { location: "us-central1" })],
-  ["duplicated nodeLocations", "dev", dev("cluster", { location: "us-central1", nodeLocations: ["us-central1-a", "us-central1-a", "us-central1-b"] })],
-  ["a zone of another region", "dev", dev("cluster", { location: "us-central1", nodeLocations: ["europe-west1-b", "us-central1-a", "us-central1-b"] })],
-  ["a region among nodeLocations", "dev", dev("cluster", { location: "us-central1", nodeLocations: ["us-central1", "us-central1-a", "us-central1-b"] })],
+  [
+    "duplicated nodeLocations",
+    "dev",
+    dev("cluster", { location: "us-central1", nodeLocations: ["us-central1-a", "us-central1-a", "us-central1-b"] }),
+  ],
+  [
+    "a zone of another region",
+    "dev",
+    dev("cluster", { location: "us-central1", nodeLocations: ["europe-west1-b", "us-central1-a", "us-central1-b"] }),
+  ],
+  [
+    "a region among nodeLocations",
+    "dev",
+    dev("cluster", { location: "us-central1", nodeLocations: ["us-central1", "us-central1-a", "us-central1-b"] }),
+  ],
   ["nodeLocations on a zonal cluster", "dev", dev("cluster", { nodeLocations: ["us-central1-a"] })],
-  ["a node count the zones cannot share", "dev", dev("cluster", { location: "us-central1", nodeLocations: ["us-central1-a", "us-central1-b"] })],
+  [
+    "a node count the zones cannot share",
+    "dev",
+    dev("cluster", { location: "us-central1", nodeLocations: ["us-central1-a", "us-central1-b"] }),
+  ],
   // Machines and node counts.
   ["a machine type of a size no family has", "dev", dev("cluster", { machineType: "e2-standard-3" })],
   ["a machine family the model cannot size", "dev", dev("cluster", { machineType: "h3-standard-88" })],
@@ -61,11 +97,23 @@ export const BAD_CONFIGS: BadConfig[] = [
   ["a network name with an underscore", "dev", dev("cluster", { network: "my_net" })],
   ["a subnetwork with a space", "dev", dev("cluster", { subnetwork: "sub net" })],
   // Networks.
-  ["a CIDR octet of 999", "dev", dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "203.0.999.0/24", displayName: "office" }] })],
+  [
+    "a CIDR octet of 999",
+    "dev",
+    dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "203.0.999.0/24", displayName: "office" }] }),
+  ],
   ["a CIDR prefix of 33", "dev", dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "203.0.113.0/33" }] })],
   ["a CIDR with host bits", "dev", dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "203.0.113.5/24" }] })],
-  ["an authorized network that is not a CIDR", "dev", dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "everyone" }] })],
-  ["the same authorized network twice", "dev", dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "203.0.113.0/24" }, { cidrBlock: "203.0.113.0/24" }] })],
+  [
+    "an authorized network that is not a CIDR",
+    "dev",
+    dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "everyone" }] }),
+  ],
+  [
+    "the same authorized network twice",
+    "dev",
+    dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "203.0.113.0/24" }, { cidrBlock: "203.0.113.0/24" }] }),
+  ],
   ["a garbage masterIpv4CidrBlock", "dev", dev("cluster", { masterIpv4CidrBlock: "banana" })],
   ["a public masterIpv4CidrBlock", "dev", dev("cluster", { masterIpv4CidrBlock: "8.8.8.0/28" })],
   ["a masterIpv4CidrBlock of /24", "dev", dev("cluster", { masterIpv4CidrBlock: "172.16.0.0/24" })],
@@ -97,9 +145,17 @@ export const BAD_CONFIGS: BadConfig[] = [
   ["a server timeout in words", "dev", dev("mcrouter", { serverTimeoutMs: "fast" })],
   ["a probe backoff that ends before it starts", "dev", dev("mcrouter", { probeTimeoutMaxMs: 1000 })],
   ["mcrouter memory below 32 MiB", "dev", dev("mcrouter", { memoryMb: 16 })],
-  ["capacity: 10 replicas on 3 fixed nodes", "dev", { ...dev("memcached", { replicas: 10 }), ...dev("cluster", { maxNodeCount: 0 }) }],
+  [
+    "capacity: 10 replicas on 3 fixed nodes",
+    "dev",
+    { ...dev("memcached", { replicas: 10 }), ...dev("cluster", { maxNodeCount: 0 }) },
+  ],
   // The existing target.
-  ["a kubeconfig next to rendering", "local", local("existingCluster", { kubeconfig: "/k", renderYamlToDirectory: "/out" })],
+  [
+    "a kubeconfig next to rendering",
+    "local",
+    local("existingCluster", { kubeconfig: "/k", renderYamlToDirectory: "/out" }),
+  ],
   ["half of a node's allocatable", "local", local("existingCluster", { nodeAllocatable: { cpu: "2" } })],
   ["allocatable memory in G", "local", local("existingCluster", { nodeAllocatable: { cpu: "2", memory: "6G" } })],
   ["existingCluster.nodeCount 0", "local", local("existingCluster", { nodeCount: 0 })],

@@ -3,7 +3,9 @@ import * as net from "node:net";
 import { freePort } from "./freePort";
 
 /** A server that answers a request with `reply(request)` once it has seen `quit` (undefined: never answers). */
-export async function fakeServer(reply: (request: string) => string | undefined): Promise<{ port: number; close(): void }> {
+export async function fakeServer(
+  reply: (request: string) => string | undefined,
+): Promise<{ port: number; close(): void }> {
   const port = await freePort();
   const sockets = new Set<net.Socket>();
   // allowHalfOpen: a client's FIN (nc closes its sending side at the end of its input) must not close
@@ -21,5 +23,11 @@ export async function fakeServer(reply: (request: string) => string | undefined)
     s.on("error", () => undefined);
   });
   await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
-  return { port, close: () => { sockets.forEach((s) => s.destroy()); server.close(); } };
+  return {
+    port,
+    close: () => {
+      sockets.forEach((s) => s.destroy());
+      server.close();
+    },
+  };
 }

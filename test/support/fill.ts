@@ -19,8 +19,8 @@ export function prng(seed: number): () => number {
  */
 export const VALUE_SIZE_MIX: ReadonlyArray<readonly [number, number, number]> = [
   [0.45, 50, 500],
-  [0.30, 500, 4096],
-  [0.20, 4096, 32768],
+  [0.3, 500, 4096],
+  [0.2, 4096, 32768],
   [0.05, 32768, 262144],
 ];
 
@@ -39,33 +39,51 @@ export interface FillResult {
 }
 
 /** Writes `totalBytes` of values over `connections` parallel pipelined connections. */
-export async function fill(port: number, totalBytes: number, maxItemBytes: number, connections = 4, seed = 1): Promise<FillResult> {
+export async function fill(
+  port: number,
+  totalBytes: number,
+  maxItemBytes: number,
+  connections = 4,
+  seed = 1,
+): Promise<FillResult> {
   const filler = new Array(300_000).fill("x").join("");
   const perConnection = Math.ceil(totalBytes / connections);
-  const results = await Promise.all(Array.from({ length: connections }, (_, c) => new Promise<FillResult>((resolve, reject) => {
-    const random = prng(seed * 1000 + c);
-    const socket = net.connect(port, "127.0.0.1");
-    let bytes = 0;
-    let items = 0;
-    const pump = () => {
-      while (bytes < perConnection) {
-        const size = valueSize(random, maxItemBytes);
-        const key = `fill:${c}:${items}`;
-        items++;
-        bytes += size;
-        const more = socket.write(`set ${key} 0 0 ${size} noreply\r\n${filler.slice(0, size)}\r\n`);
-        if (!more) return void socket.once("drain", pump);
-      }
-      // A final acknowledged command: every earlier noreply set has been processed once it answers.
-      socket.write("version\r\n");
-    };
-    socket.on("connect", pump);
-    socket.on("data", (d) => {
-      if (d.toString().includes("VERSION")) { socket.end(); resolve({ items, bytes }); }
-      if (d.toString().includes("ERROR")) { socket.destroy(); reject(new Error(`memcached rejected a set: ${d}`)); }
-    });
-    socket.on("error", reject);
-  })));
+  const results = await Promise.all(
+    Array.from(
+      { length: connections },
+      (_, c) =>
+        new Promise<FillResult>((resolve, reject) => {
+          const random = prng(seed * 1000 + c);
+          const socket = net.connect(port, "127.0.0.1");
+          let bytes = 0;
+          let items = 0;
+          const pump = () => {
+            while (bytes < perConnection) {
+              const size = valueSize(random, maxItemBytes);
+              const key = `fill:${c}:${items}`;
+              items++;
+              bytes += size;
+              const more = socket.write(`set ${key} 0 0 ${size} noreply\r\n${filler.slice(0, size)}\r\n`);
+              if (!more) return void socket.once("drain", pump);
+            }
+            // A final acknowledged command: every earlier noreply set has been processed once it answers.
+            socket.write("version\r\n");
+          };
+          socket.on("connect", pump);
+          socket.on("data", (d) => {
+            if (d.toString().includes("VERSION")) {
+              socket.end();
+              resolve({ items, bytes });
+            }
+            if (d.toString().includes("ERROR")) {
+              socket.destroy();
+              reject(new Error(`memcached rejected a set: ${d}`));
+            }
+          });
+          socket.on("error", reject);
+        }),
+    ),
+  );
   return results.reduce((a, r) => ({ items: a.items + r.items, bytes: a.bytes + r.bytes }), { items: 0, bytes: 0 });
 }
 
@@ -77,15 +95,21 @@ export async function openConnections(port: number, count: number): Promise<net.
   const accepted: net.Socket[] = [];
   const batch = 200;
   for (let i = 0; i < count; i += batch) {
-    const opened = await Promise.all(Array.from({ length: Math.min(batch, count - i) }, () => new Promise<net.Socket | undefined>((resolve, reject) => {
-      const s = net.connect(port, "127.0.0.1", () => s.write("get conn-check\r\n"));
-      s.once("data", (d) => {
-        if (d.toString().startsWith("END")) return resolve(s);
-        s.destroy();
-        resolve(undefined);
-      });
-      s.on("error", reject);
-    })));
+    const opened = await Promise.all(
+      Array.from(
+        { length: Math.min(batch, count - i) },
+        () =>
+          new Promise<net.Socket | undefined>((resolve, reject) => {
+            const s = net.connect(port, "127.0.0.1", () => s.write("get conn-check\r\n"));
+            s.once("data", (d) => {
+              if (d.toString().startsWith("END")) return resolve(s);
+              s.destroy();
+              resolve(undefined);
+            });
+            s.on("error", reject);
+          }),
+      ),
+    );
     accepted.push(...opened.filter((s): s is net.Socket => s !== undefined));
   }
   return accepted;

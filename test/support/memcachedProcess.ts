@@ -34,7 +34,10 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
   for (let attempt = 0; Date.now() < deadline; attempt++) {
     if (child.exitCode !== null) throw new Error(`memcached exited with ${child.exitCode}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, "127.0.0.1", () => { s.destroy(); resolve(true); });
+      const s = net.connect(port, "127.0.0.1", () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on("error", () => resolve(false));
     });
     if (ok) return;
@@ -52,7 +55,10 @@ export function commandOn(socket: net.Socket, text: string, terminator = "END\r\
       if (reply.endsWith(terminator)) done(() => resolve(reply));
     };
     const onError = (e: Error) => done(() => reject(e));
-    const timer = setTimeout(() => done(() => reject(new Error(`no reply to ${JSON.stringify(text)} within ${timeoutMs} ms`))), timeoutMs);
+    const timer = setTimeout(
+      () => done(() => reject(new Error(`no reply to ${JSON.stringify(text)} within ${timeoutMs} ms`))),
+      timeoutMs,
+    );
     const done = (settle: () => void) => {
       clearTimeout(timer);
       socket.off("data", onData);
@@ -80,10 +86,15 @@ export async function command(port: number, text: string, terminator = "END\r\n"
 
 /** memcached's `stats` as a map. */
 export function parseStats(reply: string): Record<string, string> {
-  return Object.fromEntries(reply.split("\r\n").filter((l) => l.startsWith("STAT ")).map((l) => {
-    const [, key, ...value] = l.split(" ");
-    return [key, value.join(" ")];
-  }));
+  return Object.fromEntries(
+    reply
+      .split("\r\n")
+      .filter((l) => l.startsWith("STAT "))
+      .map((l) => {
+        const [, key, ...value] = l.split(" ");
+        return [key, value.join(" ")];
+      }),
+  );
 }
 
 export async function startMemcached(statefulSetArgs: string[]): Promise<MemcachedProcess> {
@@ -93,7 +104,9 @@ export async function startMemcached(statefulSetArgs: string[]): Promise<Memcach
   const args = [...onLoopbackPort(statefulSetArgs, port), ...asUser];
   const child = spawn(MEMCACHED_BIN, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
-  child.stderr!.on("data", (d) => { stderr += d; });
+  child.stderr!.on("data", (d) => {
+    stderr += d;
+  });
   try {
     await waitForPort(port, child, 5000);
   } catch (e) {
@@ -117,7 +130,10 @@ export async function startMemcached(statefulSetArgs: string[]): Promise<Memcach
       return new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
         const killer = setTimeout(() => child.kill("SIGKILL"), 3000);
-        child.once("exit", () => { clearTimeout(killer); resolve(); });
+        child.once("exit", () => {
+          clearTimeout(killer);
+          resolve();
+        });
         child.kill("SIGTERM");
       });
     },

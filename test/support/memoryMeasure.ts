@@ -28,11 +28,15 @@ export async function measureFill(a: StackArtifacts, maxMemoryMb = Infinity): Pr
   const stackMemoryMb = Number(argValue(a.memcachedArgs, "-m"));
   const memoryMb = Math.min(stackMemoryMb, maxMemoryMb);
   const args = a.memcachedArgs.map((v, i) => (a.memcachedArgs[i - 1] === "-m" ? String(memoryMb) : v));
-  const limitMib = memoryMb === stackMemoryMb ? a.memoryLimitMib
-    : memcachedMemoryLimitMib({ memoryMb, maxConnections: Number(argValue(args, "-c")) });
+  const limitMib =
+    memoryMb === stackMemoryMb
+      ? a.memoryLimitMib
+      : memcachedMemoryLimitMib({ memoryMb, maxConnections: Number(argValue(args, "-c")) });
   const availableMib = os.freemem() / 1024 / 1024;
   if (memoryMb + 256 > availableMib) {
-    throw new Error(`${a.stack}: filling memcached at -m ${memoryMb} needs about ${memoryMb + 256} MiB of memory available; this machine has ${Math.floor(availableMib)} MiB`);
+    throw new Error(
+      `${a.stack}: filling memcached at -m ${memoryMb} needs about ${memoryMb + 256} MiB of memory available; this machine has ${Math.floor(availableMib)} MiB`,
+    );
   }
   const maxItemBytes = Number(argValue(a.memcachedArgs, "-I").replace(/m$/, "")) * 1024 * 1024;
   const server = await startMemcached(args);
