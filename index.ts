@@ -4,7 +4,9 @@ import { GkeCluster } from "./components/gkeCluster";
 import { Mcrouter, MCROUTER_POD_LABELS } from "./components/mcrouter";
 import { Memcached } from "./components/memcached";
 import { MetricsDashboard } from "./components/metricsDashboard";
-import { SAMPLE_APP_COMPONENT, SampleApp } from "./components/sampleApp";
+import { ProjectApis } from "./components/projectApis";
+import { SampleApp } from "./components/sampleApp";
+import { SAMPLE_APP_COMPONENT } from "./lib/tiers/labels";
 import {
   MCROUTER_CHECK_SERIES,
   mcrouterCheckCommand,
@@ -14,15 +16,24 @@ import {
 import { MCROUTER_METRICS_PORT, METRICS_PORT } from "./lib/ports";
 import { KUBERNETES_PROVIDER_OPTIONS } from "./lib/kubernetesProvider";
 import { readStackConfig } from "./lib/config/stackConfig";
+import { apisFor, CLUSTER_TYPES, GCP } from "./lib/gke/requestRules";
 
 const config = readStackConfig();
 
+const apis =
+  config.cluster &&
+  new ProjectApis("apis", {
+    project: config.project,
+    services: apisFor([...CLUSTER_TYPES, ...(config.metrics.enabled ? [GCP.dashboard] : [])]),
+  });
 const gke =
   config.cluster &&
+  apis &&
   new GkeCluster("gke", {
     project: config.project,
     cluster: config.cluster,
     managedPrometheus: config.metrics.enabled,
+    apisReady: apis.ready,
   });
 const provider =
   gke?.provider ??
@@ -60,8 +71,12 @@ const mcrouter = new Mcrouter(
 const app = new SampleApp("sample-app", { config: config.sampleApp }, opts);
 
 const dashboard =
-  config.cluster && config.metrics.enabled
-    ? new MetricsDashboard("dashboard", { project: config.project, displayName: `memcached (${config.cluster.name})` })
+  config.cluster && apis && config.metrics.enabled
+    ? new MetricsDashboard("dashboard", {
+        project: config.project,
+        displayName: `memcached (${config.cluster.name})`,
+        apisReady: apis.ready,
+      })
     : undefined;
 
 export const clusterName = gke?.clusterName;

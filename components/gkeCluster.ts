@@ -2,27 +2,41 @@ import type * as Gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterConfig } from "../lib/config/schema";
-import { MCROUTER_PORT } from "../lib/ports";
-import { KUBERNETES_PROVIDER_OPTIONS } from "../lib/kubernetesProvider";
 import {
   gkeContextName,
   kubeconfigYaml,
   nodePoolShape,
   nodeServiceAccountId,
   NODE_SERVICE_ACCOUNT_ROLES,
+  regionOf,
 } from "../lib/gke/cluster";
+import { clusterIdentity, kubernetesClusterIdentifier } from "../lib/gke/identity";
+import { IN_TRANSIT_ENCRYPTION } from "../lib/gke/requestRules";
+import { KUBERNETES_PROVIDER_OPTIONS } from "../lib/kubernetesProvider";
+import { MCROUTER_PORT } from "../lib/ports";
+import { ReplacementGuard } from "./replacementGuard";
 
 export interface GkeClusterArgs {
   project: string;
   cluster: ClusterConfig;
   /** Managed Service for Prometheus's managed collection (gmp-system collectors, the PodMonitoring CRDs). */
   managedPrometheus: boolean;
+  /** What every GCP resource waits for: the project's APIs enabled and propagated (ProjectApis.ready). */
+  apisReady: pulumi.Resource;
 }
 
+/** The node image: Container-Optimized OS with containerd (also what inter-node encryption supports). */
+const IMAGE_TYPE = "COS_CONTAINERD";
+const SHIELDED = { enableSecureBoot: true, enableIntegrityMonitoring: true };
+const OAUTH_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"];
+
 /**
- * A production GKE cluster: default pool removed, one managed node pool on a dedicated least-privilege
- * service account, Workload Identity, Dataplane V2 (NetworkPolicies enforced), shielded COS nodes, and a
- * Kubernetes provider that is only usable once nodes exist.
+ * A production GKE cluster: default pool removed, one managed node pool on a dedicated least-privilege service
+ * account, Workload Identity, Dataplane V2 (NetworkPolicies enforced), shielded COS nodes, NodeLocal DNSCache,
+ * optionally private nodes behind Cloud NAT and inter-node encryption, and a Kubernetes provider that is usable once
+ * nodes exist and is replaced with the cluster. What GKE and the provider refuse or replace is in
+ * lib/gke/requestRules.ts; a change that would replace the cluster is refused by the ReplacementGuard unless
+ * acknowledged.
  */
 export class GkeCluster extends pulumi.ComponentResource {
   public readonly clusterName: pulumi.Output<string>;
@@ -39,34 +53,28 @@ export class GkeCluster extends pulumi.ComponentResource {
     const gcp: typeof Gcp = require("@pulumi/gcp");
     const { project, cluster: c } = args;
     const pool = nodePoolShape(c);
+    // Protected resources cannot be deleted or replaced: `pulumi destroy` and a replacement stop before any step,
+    // where GKE's deletion protection alone would refuse only after the pool, the objects and the account are gone.
+    const protect = c.deletionProtection;
 
-    // Enabled by the stack, never disabled by it: other workloads in the project may use the API.
-    const containerApi = new gcp.projects.Service(
-      `${name}-container-api`,
-      {
-        project,
-        service: "container.googleapis.com",
-        disableOnDestroy: false,
-        disableDependentServices: false,
-      },
-      { parent: this },
+    const guard = new ReplacementGuard(
+      `${name}-guard`,
+      { project, cluster: c },
+      { parent: this, dependsOn: [args.apisReady] },
     );
+    const ready = [args.apisReady, guard];
 
     const nodeSa = new gcp.serviceaccount.Account(
       `${name}-nodes`,
-      {
-        project,
-        accountId: nodeServiceAccountId(c.name),
-        displayName: `GKE nodes of ${c.name}`,
-      },
-      { parent: this },
+      { project, accountId: nodeServiceAccountId(c.name), displayName: `GKE nodes of ${c.name}` },
+      { parent: this, dependsOn: ready },
     );
     const roleBindings = NODE_SERVICE_ACCOUNT_ROLES.map(
       (role) =>
         new gcp.projects.IAMMember(
           `${name}-nodes-${role.split("/")[1]}`,
           { project, role, member: pulumi.interpolate`serviceAccount:${nodeSa.email}` },
-          { parent: this },
+          { parent: this, dependsOn: ready },
         ),
     );
 
@@ -77,20 +85,33 @@ export class GkeCluster extends pulumi.ComponentResource {
         name: c.name,
         location: c.location,
         deletionProtection: c.deletionProtection,
-        // The default pool cannot be configured without replacing the cluster; ours is managed separately.
+        // GKE creates a default pool with the cluster, which the provider then deletes; ours is managed
+        // separately. While it lives it runs as the node account, shielded, on a small standard disk (no SSD quota).
         removeDefaultNodePool: true,
         initialNodeCount: 1,
+        nodeConfig: {
+          serviceAccount: nodeSa.email,
+          oauthScopes: OAUTH_SCOPES,
+          shieldedInstanceConfig: SHIELDED,
+          imageType: IMAGE_TYPE,
+          diskType: "pd-standard",
+          diskSizeGb: 20,
+        },
         releaseChannel: { channel: c.releaseChannel },
         networkingMode: "VPC_NATIVE",
         network: c.network,
         subnetwork: c.subnetwork || undefined,
         ipAllocationPolicy: {},
-        datapathProvider: "ADVANCED_DATAPATH",
+        datapathProvider: IN_TRANSIT_ENCRYPTION.datapath,
+        inTransitEncryptionConfig: c.inTransitEncryption ? IN_TRANSIT_ENCRYPTION.value : undefined,
+        addonsConfig: { dnsCacheConfig: { enabled: c.nodeLocalDnsCache } },
         workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
         enableShieldedNodes: true,
         enableLegacyAbac: false,
         enableKubernetesAlpha: false,
         masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
+        controlPlaneEndpointsConfig: { dnsEndpointConfig: { allowExternalTraffic: c.controlPlaneEndpoint === "dns" } },
+        // The IP endpoint: the listed networks only; with the DNS endpoint and no list, no external address at all.
         masterAuthorizedNetworksConfig:
           c.masterAuthorizedNetworks.length > 0
             ? {
@@ -99,13 +120,15 @@ export class GkeCluster extends pulumi.ComponentResource {
                   displayName: n.displayName,
                 })),
               }
-            : undefined,
+            : c.controlPlaneEndpoint === "dns"
+              ? { cidrBlocks: [], gcpPublicCidrsAccessEnabled: false }
+              : undefined,
         privateClusterConfig: c.privateNodes
-          ? { enablePrivateNodes: true, enablePrivateEndpoint: false, masterIpv4CidrBlock: c.masterIpv4CidrBlock }
+          ? { enablePrivateNodes: true, masterIpv4CidrBlock: c.masterIpv4CidrBlock || undefined }
           : undefined,
         maintenancePolicy: { dailyMaintenanceWindow: { startTime: c.maintenanceStartTime } },
-        loggingService: "logging.googleapis.com/kubernetes",
-        monitoringService: "monitoring.googleapis.com/kubernetes",
+        // The *Config fields only: GKE refuses them together with loggingService/monitoringService (GKE1).
+        loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS", "WORKLOADS"] },
         // Updated in place (gcloud container clusters update --enable-managed-prometheus), never a replacement.
         monitoringConfig: {
           enableComponents: ["SYSTEM_COMPONENTS"],
@@ -114,11 +137,15 @@ export class GkeCluster extends pulumi.ComponentResource {
       },
       {
         parent: this,
-        dependsOn: [containerApi],
+        dependsOn: [...ready, ...roleBindings],
+        protect,
         // Settings of the removed default pool: changing them would replace the whole cluster for nothing.
         ignoreChanges: ["nodeConfig", "initialNodeCount", "nodePools"],
       },
     );
+
+    // Private nodes have no external address: the cluster's subnetwork reaches the registries through Cloud NAT.
+    const nat = c.privateNodes ? this.cloudNat(gcp, name, project, c, gkeCluster.subnetwork, ready) : [];
 
     const nodePool = new gcp.container.NodePool(
       `${name}-pool`,
@@ -140,18 +167,19 @@ export class GkeCluster extends pulumi.ComponentResource {
           machineType: c.machineType,
           diskSizeGb: c.diskSizeGb,
           diskType: c.diskType,
-          imageType: "COS_CONTAINERD",
+          imageType: IMAGE_TYPE,
           serviceAccount: nodeSa.email,
-          oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+          oauthScopes: OAUTH_SCOPES,
           workloadMetadataConfig: { mode: "GKE_METADATA" },
-          shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+          shieldedInstanceConfig: SHIELDED,
           metadata: { "disable-legacy-endpoints": "true" },
           labels: { "memcached-gke/pool": "cache" },
         },
       },
       {
         parent: this,
-        dependsOn: roleBindings,
+        dependsOn: [...ready, ...roleBindings, ...nat],
+        protect,
         // Under autoscaling the size is the autoscaler's: a refresh must not make `pulumi up` resize the pool back.
         ignoreChanges: c.maxNodeCount > 0 ? ["nodeCount"] : [],
       },
@@ -171,7 +199,7 @@ export class GkeCluster extends pulumi.ComponentResource {
         targetServiceAccounts: [nodeSa.email],
         description: "mcrouter hostPort: reachable from the cluster's pods only",
       },
-      { parent: this },
+      { parent: this, dependsOn: ready },
     );
     new gcp.compute.Firewall(
       `${name}-mcrouter-deny-others`,
@@ -185,29 +213,31 @@ export class GkeCluster extends pulumi.ComponentResource {
         targetServiceAccounts: [nodeSa.email],
         description: "mcrouter hostPort: everything else is denied",
       },
-      { parent: this },
+      { parent: this, dependsOn: ready },
     );
 
     this.clusterName = gkeCluster.name;
     this.location = c.location;
     this.nodeCount = c.nodeCount;
     this.nodeServiceAccountEmail = nodeSa.email;
+    const context = gkeContextName(project, c.location, c.name);
     this.kubeconfig = pulumi.secret(
-      kubeconfigYaml({
-        project,
-        location: c.location,
-        clusterName: c.name,
-        endpoint: gkeCluster.endpoint,
-        caCert: gkeCluster.masterAuth.clusterCaCertificate,
-      }),
+      c.controlPlaneEndpoint === "dns"
+        ? kubeconfigYaml({
+            context,
+            endpoint: gkeCluster.controlPlaneEndpointsConfig.apply((e) => e.dnsEndpointConfig?.endpoint ?? ""),
+          })
+        : kubeconfigYaml({
+            context,
+            endpoint: gkeCluster.endpoint,
+            caCert: gkeCluster.masterAuth.clusterCaCertificate,
+          }),
     );
     this.provider = new k8s.Provider(
       `${name}-k8s`,
       {
         kubeconfig: this.kubeconfig,
-        // The identity of the cluster, not of its credentials: a new endpoint or CA (rotation, upgrade) then
-        // updates the provider in place instead of replacing it and every object deployed through it.
-        clusterIdentifier: gkeContextName(project, c.location, c.name),
+        clusterIdentifier: kubernetesClusterIdentifier(clusterIdentity(project, c)),
         ...KUBERNETES_PROVIDER_OPTIONS,
       },
       { parent: this, dependsOn: [nodePool] },
@@ -220,5 +250,36 @@ export class GkeCluster extends pulumi.ComponentResource {
       kubeconfig: this.kubeconfig,
       nodeServiceAccountEmail: this.nodeServiceAccountEmail,
     });
+  }
+
+  /** A Cloud Router and NAT for the cluster's subnetwork only, so a network that NATs other subnetworks is left alone. */
+  private cloudNat(
+    gcp: typeof Gcp,
+    name: string,
+    project: string,
+    c: ClusterConfig,
+    subnetwork: pulumi.Output<string>,
+    ready: pulumi.Resource[],
+  ): pulumi.Resource[] {
+    const region = regionOf(c.location);
+    const router = new gcp.compute.Router(
+      `${name}-router`,
+      { project, region, network: c.network, description: `Cloud NAT of GKE cluster ${c.name}` },
+      { parent: this, dependsOn: ready },
+    );
+    const nat = new gcp.compute.RouterNat(
+      `${name}-nat`,
+      {
+        project,
+        region,
+        router: router.name,
+        natIpAllocateOption: "AUTO_ONLY",
+        sourceSubnetworkIpRangesToNat: "LIST_OF_SUBNETWORKS",
+        subnetworks: [{ name: subnetwork, sourceIpRangesToNats: ["ALL_IP_RANGES"] }],
+        logConfig: { enable: true, filter: "ERRORS_ONLY" },
+      },
+      { parent: this, dependsOn: ready },
+    );
+    return [router, nat];
   }
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { McrouterConfig, MetricsConfig, Target } from "../lib/config/schema";
 import { MCROUTER_METRICS_PORT, MCROUTER_PORT } from "../lib/ports";
 import { mcrouterAlertGroups } from "../lib/metrics/alerts";
-import { CACHE_CLIENT_LABEL, selectorLabels } from "../lib/tiers/labels";
+import { CACHE_CLIENT_LABEL, MCROUTER_COMPONENT, namespaceNamed, selectorLabels } from "../lib/tiers/labels";
 import {
   MCROUTER_CONFIG_DIR,
   MCROUTER_CONFIG_FILE,
@@ -17,7 +17,6 @@ import { containerSecurityContext, guaranteedResources, podBase } from "../lib/t
 import { mcrouterResources } from "../lib/capacity/workloadResources";
 import { TierNamespace } from "./tierNamespace";
 
-export const MCROUTER_COMPONENT = "mcrouter";
 /** Labels of mcrouter pods: the memcached NetworkPolicy admits these alone. */
 export const MCROUTER_POD_LABELS = selectorLabels(MCROUTER_COMPONENT);
 /** `nobody`: the image runs as root by default, which the stack does not allow (K3). */
@@ -78,7 +77,7 @@ export class Mcrouter extends pulumi.ComponentResource {
       childOpts,
     );
 
-    new k8s.apps.v1.DaemonSet(
+    const workload = new k8s.apps.v1.DaemonSet(
       `${name}-ds`,
       {
         metadata: meta(MCROUTER_COMPONENT),
@@ -178,7 +177,7 @@ export class Mcrouter extends pulumi.ComponentResource {
             {
               to: [
                 {
-                  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.pool.namespace } },
+                  namespaceSelector: namespaceNamed(args.pool.namespace),
                   podSelector: { matchLabels: args.memcachedPodLabels },
                 },
               ],
@@ -191,6 +190,7 @@ export class Mcrouter extends pulumi.ComponentResource {
     );
 
     tier.exposeMetrics(this, name, {
+      workload,
       metrics: m,
       target: args.target,
       port: MCROUTER_METRICS_PORT,

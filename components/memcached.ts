@@ -8,9 +8,9 @@ import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes
 import { memcachedAlertGroups } from "../lib/metrics/alerts";
 import { exporterContainer, memcachedExporterArgs } from "../lib/metrics/exporters";
 import { memcachedResources } from "../lib/capacity/workloadResources";
+import { MEMCACHED_COMPONENT, namespaceNamed } from "../lib/tiers/labels";
 import { TierNamespace } from "./tierNamespace";
 
-export const MEMCACHED_COMPONENT = "memcached";
 /** The official image's `memcache` user; the image names it, so it must be set as a number (K3). */
 export const MEMCACHED_IDS = { uid: 11211, gid: 11211 };
 
@@ -80,7 +80,7 @@ export class Memcached extends pulumi.ComponentResource {
       childOpts,
     );
 
-    new k8s.apps.v1.StatefulSet(
+    const workload = new k8s.apps.v1.StatefulSet(
       `${name}-sts`,
       {
         metadata: meta(this.pool.statefulSetName),
@@ -153,12 +153,13 @@ export class Memcached extends pulumi.ComponentResource {
       `${name}-from-mcrouter`,
       "allow-memcache-from-mcrouter",
       {
-        namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": args.clients.namespace } },
+        namespaceSelector: namespaceNamed(args.clients.namespace),
         podSelector: { matchLabels: args.clients.podLabels },
       },
       MEMCACHED_PORT,
     );
     tier.exposeMetrics(this, name, {
+      workload,
       metrics: m,
       target: args.target,
       port: METRICS_PORT,

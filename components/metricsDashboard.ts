@@ -5,6 +5,8 @@ import { cloudMonitoringDashboard, dashboardConsoleUrl } from "../lib/metrics/da
 export interface MetricsDashboardArgs {
   project: string;
   displayName: string;
+  /** The project's APIs, Monitoring among them (ProjectApis.ready). */
+  apisReady: pulumi.Resource;
 }
 
 /** The cache's Cloud Monitoring dashboard (PromQL over Managed Prometheus's data; lib/metrics/dashboard.ts). */
@@ -16,24 +18,10 @@ export class MetricsDashboard extends pulumi.ComponentResource {
     super("memcached-gke:monitoring:Dashboard", name, {}, opts);
     // Loaded here, not at the top: stacks without GKE never load it.
     const gcp: typeof Gcp = require("@pulumi/gcp");
-    // Enabled by the stack, never disabled by it, like the container API.
-    const monitoringApi = new gcp.projects.Service(
-      `${name}-monitoring-api`,
-      {
-        project: args.project,
-        service: "monitoring.googleapis.com",
-        disableOnDestroy: false,
-        disableDependentServices: false,
-      },
-      { parent: this },
-    );
     const dashboard = new gcp.monitoring.Dashboard(
       `${name}-dashboard`,
-      {
-        project: args.project,
-        dashboardJson: JSON.stringify(cloudMonitoringDashboard(args.displayName)),
-      },
-      { parent: this, dependsOn: [monitoringApi] },
+      { project: args.project, dashboardJson: JSON.stringify(cloudMonitoringDashboard(args.displayName)) },
+      { parent: this, dependsOn: [args.apisReady] },
     );
     this.url = dashboard.id.apply((id) => dashboardConsoleUrl(args.project, id));
     this.registerOutputs({ url: this.url });

@@ -3,12 +3,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { SampleAppConfig } from "../lib/config/schema";
 import { MCROUTER_PORT } from "../lib/ports";
 import { DATA_PATH_CHECK_SCRIPT } from "../lib/tiers/dataPathCheck";
-import { CACHE_CLIENT_LABEL } from "../lib/tiers/labels";
+import { CACHE_CLIENT_LABEL, SAMPLE_APP_COMPONENT } from "../lib/tiers/labels";
 import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/tiers/podSpec";
 import { SAMPLE_APP_RESOURCES } from "../lib/capacity/workloadResources";
 import { TierNamespace } from "./tierNamespace";
 
-export const SAMPLE_APP_COMPONENT = "sample-app";
 export const SAMPLE_APP_IDS = { uid: 65534, gid: 65534 };
 const HEALTH_PORT = 8080;
 

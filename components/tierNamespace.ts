@@ -5,10 +5,12 @@ import {
   OWNERSHIP_ANNOTATIONS,
   PodSecurityLevel,
   podSecurityLabels,
+  namespaceNamed,
   selectorLabels,
   standardLabels,
 } from "../lib/tiers/labels";
 import { MetricsConfig, Target } from "../lib/config/schema";
+import { DNS_PEERS } from "../lib/gke/requestRules";
 import { metricsCollector, scrapeObject } from "../lib/metrics/exporters";
 
 export interface TierMetrics {
@@ -19,6 +21,8 @@ export interface TierMetrics {
   port: number;
   /** Name of the scrape and rule objects. */
   objectName: string;
+  /** The workload whose pods the exporter runs in: the scrape and rule objects wait for it to be Ready. */
+  workload: pulumi.Resource;
   /** The tier's alerts, given the scrape job the collector names its series by. */
   alerts: (job: string) => RuleGroup[];
 }
@@ -31,6 +35,8 @@ export interface TierNamespaceArgs {
   /** Whether pods of this tier resolve names (cluster DNS egress). */
   allowDnsEgress: boolean;
 }
+
+const KUBE_SYSTEM = namespaceNamed("kube-system");
 
 /**
  * What every tier starts from: its own namespace with Pod Security labels, a dedicated ServiceAccount
@@ -94,11 +100,12 @@ export class TierNamespace extends pulumi.ComponentResource {
               policyTypes: ["Egress"],
               egress: [
                 {
+                  // kube-dns's pods, or NodeLocal DNSCache's on the node (GKE's default), which Dataplane V2
+                  // redirects the kube-dns Service to before it evaluates policy (lib/gke/requestRules.ts DNS_PEERS).
                   to: [
-                    {
-                      namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-                      podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-                    },
+                    { namespaceSelector: KUBE_SYSTEM, podSelector: { matchLabels: DNS_PEERS.kubeDnsLabels } },
+                    { namespaceSelector: KUBE_SYSTEM, podSelector: { matchLabels: DNS_PEERS.nodeLocalDnsLabels } },
+                    { ipBlock: { cidr: DNS_PEERS.nodeLocalDnsAddress } },
                   ],
                   ports: [
                     { protocol: "UDP", port: 53 },
@@ -135,7 +142,7 @@ export class TierNamespace extends pulumi.ComponentResource {
     parent: pulumi.Resource,
     resourceName: string,
     policyName: string,
-    from: object,
+    from: object | object[],
     port: number,
   ): k8s.networking.v1.NetworkPolicy {
     return new k8s.networking.v1.NetworkPolicy(
@@ -145,7 +152,7 @@ export class TierNamespace extends pulumi.ComponentResource {
         spec: {
           podSelector: { matchLabels: this.selector },
           policyTypes: ["Ingress"],
-          ingress: [{ from: [from], ports: [{ protocol: "TCP", port }] }],
+          ingress: [{ from: Array.isArray(from) ? from : [from], ports: [{ protocol: "TCP", port }] }],
         },
       },
       this.inNamespace(parent),
@@ -164,22 +171,24 @@ export class TierNamespace extends pulumi.ComponentResource {
       parent,
       `${name}-metrics-scrape`,
       "allow-metrics-scrape",
-      { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": t.metrics.collectorNamespace } } },
+      t.metrics.collectorNamespaces.map((ns) => ({ namespaceSelector: namespaceNamed(ns) })),
       t.port,
     );
     const collector = metricsCollector(t.target, t.metrics);
     if (!collector) return;
     const metadata = this.metadata(t.objectName);
+    // After the workload is Ready: on a new GKE cluster the webhook that admits Rules may not serve yet (GKE10).
+    const afterWorkload = { parent, dependsOn: [this.namespaceResource, t.workload] };
     new k8s.apiextensions.CustomResource(
       `${name}-scrape`,
       { ...scrapeObject(collector, this.selector), metadata },
-      this.inNamespace(parent),
+      afterWorkload,
     );
     const alerts = t.alerts(scrapeJob(collector, this.namespace, t.objectName));
     new k8s.apiextensions.CustomResource(
       `${name}-alerts`,
       { ...ruleObject(collector, alerts), metadata },
-      this.inNamespace(parent),
+      afterWorkload,
     );
   }
 

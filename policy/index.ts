@@ -1,13 +1,22 @@
 // The policy pack: `pulumi preview --policy-pack policy`. The rules live in rules.ts so that tests can run
 // them without this constructor, which starts the analyzer's gRPC server.
-import { PolicyPack, ReportViolation, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import {
+  PolicyPack,
+  PolicyResource,
+  ReportViolation,
+  ResourceValidationArgs,
+  StackValidationArgs,
+} from "@pulumi/policy";
 import { Resource, RULES } from "./rules";
 
-const toResource = (r: { type: string; name: string; urn: string; props: Record<string, any> }): Resource => ({
+/** A resource as the rules see it: its props, and the options GKE's request rules read (protect, dependsOn). */
+const toResource = (r: ResourceValidationArgs | PolicyResource): Resource => ({
   type: r.type,
   name: r.name,
   urn: r.urn,
   props: r.props,
+  protect: r.opts.protect,
+  dependsOn: "dependencies" in r ? r.dependencies.map((d) => d.name) : undefined,
 });
 
 new PolicyPack("memcached-gke-hardening", {

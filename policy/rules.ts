@@ -1,16 +1,19 @@
-// The hardening rules (K1-K14 workloads, G1-G11 GKE, M1-M10 memcached/mcrouter) as plain functions over
-// resources, so tests can run them without a PolicyPack (whose constructor starts a gRPC server).
-// Sources: kube-linter, kube-score, Polaris, CIS GKE Benchmark, memcached docs (see README).
-import { CONNECTION_HEADROOM } from "../lib/capacity/connections";
-import { MCROUTER_METRICS_PORT, MEMCACHED_PORT, METRICS_PORT } from "../lib/ports";
+// The hardening rules (K1-K14 workloads, G1-G11 GKE, M1-M10 memcached/mcrouter) and GKE's request rules
+// (GKE1-GKE11, lib/gke/requestRules.ts) as plain functions over resources, so tests can run them without a
+// PolicyPack (whose constructor starts a gRPC server). Every port, label, role, formula and parser is the
+// program's own, imported from lib/. Sources: kube-linter, kube-score, Polaris, CIS GKE Benchmark, memcached docs
+// (docs/design.md).
+import { CONNECTION_HEADROOM, requiredMemcachedConnections } from "../lib/capacity/connections";
 import { memcachedMemoryLimitMib } from "../lib/capacity/memcachedMemory";
+import { NODE_SERVICE_ACCOUNT_ROLES } from "../lib/gke/cluster";
+import { GCP, RULES as REQUEST_RULES, RuleResource } from "../lib/gke/requestRules";
+import { MCROUTER_METRICS_PORT, MCROUTER_PORT, MEMCACHED_PORT, METRICS_PORT } from "../lib/ports";
+import { memoryMib } from "../lib/quantity";
+import { CACHE_CLIENT_LABEL, MCROUTER_COMPONENT, MEMCACHED_COMPONENT } from "../lib/tiers/labels";
 
-export interface Resource {
-  type: string;
-  name: string;
+export interface Resource extends RuleResource {
   /** urn:pulumi:<stack>::<project>::<type>::<name> */
   urn: string;
-  props: Record<string, any>;
 }
 
 export interface Rule {
@@ -32,17 +35,17 @@ export const T = {
   pdb: "kubernetes:policy/v1:PodDisruptionBudget",
   networkPolicy: "kubernetes:networking.k8s.io/v1:NetworkPolicy",
   ingress: "kubernetes:networking.k8s.io/v1:Ingress",
-  cluster: "gcp:container/cluster:Cluster",
-  nodePool: "gcp:container/nodePool:NodePool",
-  iamMember: "gcp:projects/iAMMember:IAMMember",
-  firewall: "gcp:compute/firewall:Firewall",
+  cluster: GCP.cluster,
+  nodePool: GCP.nodePool,
+  iamMember: GCP.iamMember,
+  firewall: GCP.firewall,
 } as const;
 
 const WORKLOADS: string[] = [T.deployment, T.statefulSet, T.daemonSet];
-const MCROUTER = "mcrouter";
-const MEMCACHED = "memcached";
-const MCROUTER_HOST_PORT = 5000;
-const NODE_ROLES = ["roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"];
+const MCROUTER = MCROUTER_COMPONENT;
+const MEMCACHED = MEMCACHED_COMPONENT;
+const NODE_ROLES: readonly string[] = NODE_SERVICE_ACCOUNT_ROLES;
+const [[CACHE_CLIENT_KEY, CACHE_CLIENT_VALUE]] = Object.entries(CACHE_CLIENT_LABEL);
 
 const isWorkload = (r: Resource) => WORKLOADS.includes(r.type);
 const appName = (r: Resource): string | undefined => r.props.metadata?.labels?.["app.kubernetes.io/name"];
@@ -67,10 +70,6 @@ const longFlag = (args: string[], flag: string): string | undefined =>
     .join("=");
 const matches = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
   !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
-const mebibytes = (q: string | undefined): number => {
-  const m = /^(\d+)(Mi|Gi)$/.exec(q ?? "");
-  return m ? Number(m[1]) * (m[2] === "Gi" ? 1024 : 1) : NaN;
-};
 
 /** A rule over each container of each workload. */
 function perContainer(check: (c: Record<string, any>, w: Resource) => string | undefined): (r: Resource) => string[] {
@@ -170,7 +169,7 @@ export const RULES: Rule[] = [
       }
       for (const c of containers(r)) {
         for (const p of (c.ports ?? []).filter((p: any) => p.hostPort !== undefined)) {
-          if (appName(r) !== MCROUTER || p.hostPort !== MCROUTER_HOST_PORT || (p.protocol ?? "TCP") !== "TCP") {
+          if (appName(r) !== MCROUTER || p.hostPort !== MCROUTER_PORT || (p.protocol ?? "TCP") !== "TCP") {
             out.push(
               `${label(r)} container "${c.name}" opens hostPort ${p.hostPort}/${p.protocol ?? "TCP"}; only mcrouter may, on 5000/TCP`,
             );
@@ -269,10 +268,10 @@ export const RULES: Rule[] = [
         {
           type: T.daemonSet,
           app: MCROUTER,
-          port: MCROUTER_HOST_PORT,
+          port: MCROUTER_PORT,
           metricsPort: MCROUTER_METRICS_PORT,
-          isClient: (f: any) => f.podSelector?.matchLabels?.["memcached-gke.dev/cache-client"] === "true",
-          problem: `mcrouter must accept ${MCROUTER_HOST_PORT}/TCP from pods labelled memcached-gke.dev/cache-client only`,
+          isClient: (f: any) => f.podSelector?.matchLabels?.[CACHE_CLIENT_KEY] === CACHE_CLIENT_VALUE,
+          problem: `mcrouter must accept ${MCROUTER_PORT}/TCP from pods labelled ${CACHE_CLIENT_KEY}=${CACHE_CLIENT_VALUE} only`,
         },
       ];
       for (const tier of tiers) {
@@ -445,17 +444,18 @@ export const RULES: Rule[] = [
   },
   {
     id: "G7",
-    description: "VPC-native; control plane not open to 0.0.0.0/0, restricted on production clusters",
+    description:
+      "VPC-native; the control plane's IP endpoint restricted on production clusters, or closed behind the DNS-based endpoint",
     check: (r) => {
       if (r.type !== T.cluster) return [];
       const out: string[] = [];
       if (r.props.networkingMode !== "VPC_NATIVE" || !r.props.ipAllocationPolicy)
         out.push(`cluster ${r.name} must be VPC-native`);
-      const cidrs: string[] = (r.props.masterAuthorizedNetworksConfig?.cidrBlocks ?? []).map((c: any) => c.cidrBlock);
-      if (cidrs.includes("0.0.0.0/0")) out.push(`cluster ${r.name} authorizes 0.0.0.0/0 to reach the control plane`);
-      if (r.props.deletionProtection === true && cidrs.length === 0) {
+      const authorized = r.props.masterAuthorizedNetworksConfig;
+      if (r.props.deletionProtection === true && !authorized) {
         out.push(
-          `cluster ${r.name} is a production cluster (deletion protection) with an unrestricted control plane; set cluster.masterAuthorizedNetworks`,
+          `cluster ${r.name} is a production cluster (deletion protection) with an IP endpoint open to every address; ` +
+            "set cluster.masterAuthorizedNetworks, or cluster.controlPlaneEndpoint dns",
         );
       }
       return out;
@@ -476,9 +476,9 @@ export const RULES: Rule[] = [
     description: "A firewall keeps mcrouter's hostPort 5000 from everything but the cluster's pods",
     check: (r) =>
       r.type === T.firewall &&
-      (r.props.allows ?? []).some((a: any) => (a.ports ?? []).includes(String(MCROUTER_HOST_PORT))) &&
+      (r.props.allows ?? []).some((a: any) => (a.ports ?? []).includes(String(MCROUTER_PORT))) &&
       (r.props.sourceRanges ?? []).includes("0.0.0.0/0")
-        ? [`firewall ${r.name} opens ${MCROUTER_HOST_PORT} to 0.0.0.0/0`]
+        ? [`firewall ${r.name} opens ${MCROUTER_PORT} to 0.0.0.0/0`]
         : [],
     checkStack: (rs) => {
       if (!rs.some((r) => r.type === T.cluster)) return [];
@@ -487,11 +487,11 @@ export const RULES: Rule[] = [
           r.type === T.firewall &&
           r.props.direction === "INGRESS" &&
           (r.props.denies ?? []).some(
-            (d: any) => d.protocol === "tcp" && (d.ports ?? []).includes(String(MCROUTER_HOST_PORT)),
+            (d: any) => d.protocol === "tcp" && (d.ports ?? []).includes(String(MCROUTER_PORT)),
           ) &&
           (r.props.sourceRanges ?? []).includes("0.0.0.0/0"),
       );
-      return denies ? [] : [`no firewall rule denies tcp:${MCROUTER_HOST_PORT} to the nodes from outside the cluster`];
+      return denies ? [] : [`no firewall rule denies tcp:${MCROUTER_PORT} to the nodes from outside the cluster`];
     },
   },
   {
@@ -506,13 +506,15 @@ export const RULES: Rule[] = [
   },
   {
     id: "G11",
-    description: "Logging and monitoring on, no alpha features",
+    description: "Logging and monitoring on (the *Config fields, GKE1), no alpha features",
     check: (r) =>
       r.type === T.cluster &&
-      (["none", undefined].includes(r.props.loggingService) ||
-        ["none", undefined].includes(r.props.monitoringService) ||
+      (!r.props.loggingConfig?.enableComponents?.length ||
+        !r.props.monitoringConfig?.enableComponents?.length ||
         r.props.enableKubernetesAlpha === true)
-        ? [`cluster ${r.name} must keep logging and monitoring on and alpha features off`]
+        ? [
+            `cluster ${r.name} must keep logging and monitoring on (loggingConfig, monitoringConfig) and alpha features off`,
+          ]
         : [],
   },
   {
@@ -548,7 +550,7 @@ export const RULES: Rule[] = [
           memoryMb: Number(flagValue(args, "-m")),
           maxConnections: Number(flagValue(args, "-c")),
         });
-        const limit = mebibytes(c.resources?.limits?.memory);
+        const limit = memoryMib(c.resources?.limits?.memory ?? "");
         const out: string[] = [];
         if (!(limit >= needed))
           out.push(`${label(r)} memory limit ${c.resources?.limits?.memory} is below the ${needed}Mi that -m/-c need`);
@@ -585,7 +587,7 @@ export const RULES: Rule[] = [
         .flatMap((s) =>
           named(s, MEMCACHED).flatMap((c) => {
             const max = Number(flagValue(c.args ?? [], "-c") ?? 1024);
-            const needed = nodes * proxies + CONNECTION_HEADROOM;
+            const needed = requiredMemcachedConnections(nodes, proxies);
             return max >= needed
               ? []
               : [
@@ -708,6 +710,13 @@ export const RULES: Rule[] = [
         ? [`cluster ${r.name} on stack dev has deletion protection; \`pulumi destroy\` would fail`]
         : [],
   },
+  // GKE's request rules, the same functions the unit tests check every committed stack against.
+  ...REQUEST_RULES.map((r): Rule => ({
+    id: r.id,
+    description: `${r.rule} (${r.source})`,
+    check: undefined,
+    checkStack: r.check,
+  })),
 ];
 
 export interface Violation {

@@ -42,7 +42,7 @@ const EXPECTED: Record<string, string[]> = {
     "metrics.prometheusOperator: true needs metrics.enabled (there is nothing to scrape without the exporters): remove one of them",
   ],
   "a collector namespace that is not a name": [
-    "metrics.collectorNamespace: \"GMP System\" is not a valid namespace name (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)",
+    "metrics.collectorNamespaces[1]: \"GMP System\" is not a valid namespace name (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)",
   ],
   "existingCluster on a GKE stack": [
     'existingCluster: {"kubeconfig":"/tmp/k"} is set, but this stack\'s target is gke, which ignores it; remove it (`pulumi config rm memcached-gke:existingCluster`) or set memcached-gke:target existing',
@@ -136,18 +136,39 @@ const EXPECTED: Record<string, string[]> = {
     'cluster.masterAuthorizedNetworks[0].cidrBlock: "203.0.999.0/24" has an octet above 255; each of the four numbers is 0-255',
   ],
   "a CIDR prefix of 33": [
-    'cluster.masterAuthorizedNetworks[0].cidrBlock: "203.0.113.0/33" has a prefix length above 32',
+    'cluster.masterAuthorizedNetworks[0].cidrBlock: "34.120.0.0/33" has a prefix length above 32',
   ],
   "a CIDR with host bits": [
-    'cluster.masterAuthorizedNetworks[0].cidrBlock: "203.0.113.5/24" has host bits set; the network is 203.0.113.0/24',
+    'cluster.masterAuthorizedNetworks[0].cidrBlock: "34.120.0.5/24" has host bits set; the network is 34.120.0.0/24',
   ],
   "an authorized network that is not a CIDR": [
-    'cluster.masterAuthorizedNetworks[0].cidrBlock: "everyone" is not an IPv4 CIDR such as 203.0.113.0/24',
+    'cluster.masterAuthorizedNetworks[0].cidrBlock: "everyone" is not an IPv4 CIDR such as 10.20.0.0/16',
   ],
   "the same authorized network twice": [
-    'cluster.masterAuthorizedNetworks[1]: {"cidrBlock":"203.0.113.0/24"} repeats cluster.masterAuthorizedNetworks[0]; list each only once',
+    'cluster.masterAuthorizedNetworks[1]: {"cidrBlock":"34.120.0.0/24"} repeats cluster.masterAuthorizedNetworks[0]; list each only once',
   ],
-  "a garbage masterIpv4CidrBlock": ['cluster.masterIpv4CidrBlock: "banana" is not an IPv4 CIDR such as 203.0.113.0/24'],
+  "a documentation range as authorized network": [
+    'cluster.masterAuthorizedNetworks[0].cidrBlock: "203.0.113.0/24" is in 203.0.113.0/24, a documentation range (RFC 5737) that no real network uses: replace it with the egress CIDR of your admin or CI network, or leave the list empty with cluster.controlPlaneEndpoint dns',
+  ],
+  "everyone as authorized network": [
+    'cluster.masterAuthorizedNetworks[0].cidrBlock: "0.0.0.0/0" authorizes every address; list your admin or CI networks, or use cluster.controlPlaneEndpoint dns',
+  ],
+  "an open IP endpoint on a protected cluster": [
+    "cluster.masterAuthorizedNetworks: [] leaves the IP endpoint of a cluster with deletionProtection open to every address: list your admin and CI networks, or set cluster.controlPlaneEndpoint dns (IAM-gated, reachable from anywhere with credentials)",
+  ],
+  "an unknown control-plane endpoint": [
+    'cluster.controlPlaneEndpoint: "public" is not one of dns, ip; pick one of them',
+  ],
+  "a masterIpv4CidrBlock without private nodes": [
+    'cluster.masterIpv4CidrBlock: "172.16.0.32/28" is only for private nodes; remove it, or set cluster.privateNodes',
+  ],
+  "inter-node encryption beyond 500 nodes": [
+    "cluster.inTransitEncryption: true is supported on at most 500 nodes (GKE, inter-node transparent encryption), and this cluster may grow to 600: lower cluster.maxNodeCount to 500, or turn it off",
+  ],
+  "inter-node encryption without CPU headroom": [
+    "capacity: cluster.inTransitEncryption takes node CPU the scheduler does not see (GKE: about 15 %, to be left unscheduled), but the fullest e2-standard-2 node has 13 % of its 1930m CPU free: lower memcached.cpu or mcrouter.cpu by 41m in all, use a larger cluster.machineType, or turn it off",
+  ],
+  "a garbage masterIpv4CidrBlock": ['cluster.masterIpv4CidrBlock: "banana" is not an IPv4 CIDR such as 10.20.0.0/16'],
   "a public masterIpv4CidrBlock": [
     'cluster.masterIpv4CidrBlock: "8.8.8.0/28" is not in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)',
   ],

@@ -18,7 +18,14 @@ export interface Recorded {
   name: string;
   inputs: Record<string, any>;
   provider?: string;
+  /** Resource options: the names of the resources it was told to wait for, and whether it is protected. */
+  dependsOn: string[];
+  protect: boolean;
 }
+
+const STACK_TYPE = "pulumi:pulumi:Stack";
+/** What GKE computes for a cluster's DNS-based control-plane endpoint (its form: gke-<hash>-<project number>.<region>.gke.goog). */
+export const DNS_ENDPOINT = "gke-0123456789abcdef0123456789abcdef-123456789012.us-central1.gke.goog";
 
 /** Config as `pulumi` would hand it to the program: stack values over Pulumi.yaml defaults. */
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -31,16 +38,23 @@ export function stackConfig(stack: string, overrides: Record<string, unknown> = 
 }
 
 /** Fake values for what the cloud would compute. */
-function computedState(type: string, inputs: Record<string, any>): Record<string, any> {
+function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
   switch (type) {
     case "gcp:serviceaccount/account:Account":
       return { email: `${inputs.accountId}@${inputs.project}.iam.gserviceaccount.com` };
     case "gcp:container/cluster:Cluster":
       return {
         endpoint: "198.51.100.10",
+        subnetwork: inputs.subnetwork ?? "default",
+        controlPlaneEndpointsConfig: {
+          dnsEndpointConfig: { ...inputs.controlPlaneEndpointsConfig?.dnsEndpointConfig, endpoint: DNS_ENDPOINT },
+        },
         clusterIpv4Cidr: "10.4.0.0/14",
         masterAuth: { ...inputs.masterAuth, clusterCaCertificate: "Q0EtREFUQQ==" },
       };
+    case "gcp:compute/router:Router":
+      // The provider names it (autonaming) when the program does not.
+      return { name: inputs.name ?? name };
     default:
       return {};
   }
@@ -69,10 +83,19 @@ export async function runProgram(
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider });
+        if (args.type !== STACK_TYPE) {
+          resources.push({
+            type: args.type,
+            name: args.name,
+            inputs: args.inputs,
+            provider: args.provider,
+            dependsOn: [],
+            protect: false,
+          });
+        }
         return {
           id: `${args.name}-id`,
-          state: { ...args.inputs, ...computedState(args.type, args.inputs), ...cloud[args.type] },
+          state: { ...args.inputs, ...computedState(args.type, args.name, args.inputs), ...cloud[args.type] },
         };
       },
       call(args) {
@@ -89,9 +112,24 @@ export async function runProgram(
       .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
   );
   pulumi.runtime.setAllConfig(config, []);
-  let program: Record<string, unknown>;
+  // Resource options do not reach the mocks: a stack transformation (which needs the program to run inside a
+  // stack, as the engine runs it) records each resource's, by resource, then by name once all are known.
+  const names = new WeakMap<pulumi.Resource, string>();
+  const options = new Map<string, { dependsOn: pulumi.Resource[]; protect: boolean }>();
+  let program: Record<string, unknown> = {};
   try {
-    program = await loadProgramAfresh();
+    await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation((a) => {
+        names.set(a.resource, a.name);
+        const dependsOn = ([] as pulumi.Resource[]).concat(
+          (a.opts.dependsOn as pulumi.Resource | pulumi.Resource[]) ?? [],
+        );
+        options.set(`${a.type}::${a.name}`, { dependsOn, protect: a.opts.protect === true });
+        return undefined;
+      });
+      program = await loadProgramAfresh();
+      return {};
+    });
   } catch (e) {
     await waitForRPCs();
     throw new ProgramFailure(e as Error, resources);
@@ -103,6 +141,10 @@ export async function runProgram(
     if (pulumi.Output.isInstance(value) && (await pulumi.isSecret(value))) secretOutputs.push(key);
   }
   await waitForRPCs();
+  for (const r of resources) {
+    const o = options.get(`${r.type}::${r.name}`);
+    if (o) Object.assign(r, { dependsOn: o.dependsOn.map((d) => names.get(d) ?? "(unknown)"), protect: o.protect });
+  }
   const byType = (type: string) => resources.filter((r) => r.type === type);
   return {
     resources,

@@ -15,7 +15,9 @@ const EXPORTER_IMAGE = "quay.io/prometheus/memcached-exporter:v0.16.0";
 const MCROUTER_EXPORTER_IMAGE = "ghcr.io/dev25/mcrouter_exporter:0.5.0";
 const SELECTOR = { "app.kubernetes.io/name": "memcached", "app.kubernetes.io/instance": "memcached-gke" };
 const MCROUTER_SELECTOR = { "app.kubernetes.io/name": "mcrouter", "app.kubernetes.io/instance": "memcached-gke" };
-const gmpSystem = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "gmp-system" } } };
+const collectors = ["gmp-system", "gke-gmp-system"].map((ns) => ({
+  namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } },
+}));
 const amounts = { cpu: "50m", memory: "32Mi", "ephemeral-storage": "16Mi" };
 
 describe.each(COMMITTED_STACKS)("%s stack: metrics", async (stack) => {
@@ -61,7 +63,7 @@ describe.each(COMMITTED_STACKS)("%s stack: metrics", async (stack) => {
     });
   });
 
-  it("admits the collector's namespace to each metrics port, and nothing else", () => {
+  it("admits the managed collector, under both of GKE's namespace names, to each metrics port, and nothing else", () => {
     const policies = run
       .byType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
       .filter((r) => r.inputs.metadata.name === "allow-metrics-scrape");
@@ -72,7 +74,7 @@ describe.each(COMMITTED_STACKS)("%s stack: metrics", async (stack) => {
         {
           podSelector: { matchLabels: SELECTOR },
           policyTypes: ["Ingress"],
-          ingress: [{ from: [gmpSystem], ports: [{ protocol: "TCP", port: 9150 }] }],
+          ingress: [{ from: collectors, ports: [{ protocol: "TCP", port: 9150 }] }],
         },
       ],
       [
@@ -81,7 +83,7 @@ describe.each(COMMITTED_STACKS)("%s stack: metrics", async (stack) => {
         {
           podSelector: { matchLabels: MCROUTER_SELECTOR },
           policyTypes: ["Ingress"],
-          ingress: [{ from: [gmpSystem], ports: [{ protocol: "TCP", port: 9442 }] }],
+          ingress: [{ from: collectors, ports: [{ protocol: "TCP", port: 9442 }] }],
         },
       ],
     ]);
@@ -330,7 +332,7 @@ describe("mcrouter's series", () => {
 describe("metrics options", () => {
   it("metrics.prometheusOperator on an existing cluster: a PodMonitor for the Prometheus Operator", async () => {
     const run = await runProgram("local", {
-      "memcached-gke:metrics": { prometheusOperator: true, collectorNamespace: "monitoring" },
+      "memcached-gke:metrics": { prometheusOperator: true, collectorNamespaces: ["monitoring"] },
     });
     expect(run.one("kubernetes:monitoring.coreos.com/v1:PodMonitor", "memcached-scrape").inputs).toMatchObject({
       apiVersion: "monitoring.coreos.com/v1",

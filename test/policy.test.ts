@@ -11,6 +11,8 @@ function asPolicyResources(stack: string, run: ProgramRun): Resource[] {
     name: r.name,
     urn: `urn:pulumi:${stack}::${PROJECT_NAME}::${r.type}::${r.name}`,
     props: r.inputs,
+    dependsOn: r.dependsOn,
+    protect: r.protect,
   }));
 }
 
@@ -222,7 +224,7 @@ const BAD: Array<[rule: string, what: string, mutate: Mutation, message: RegExp]
         { namespaceSelector: {}, podSelector: {} },
       ];
     },
-    /mcrouter must accept 5000\/TCP from pods labelled memcached-gke.dev\/cache-client only/,
+    /mcrouter must accept 5000\/TCP from pods labelled memcached-gke.dev\/cache-client=true only/,
   ],
   [
     "K13",
@@ -330,11 +332,12 @@ const BAD: Array<[rule: string, what: string, mutate: Mutation, message: RegExp]
   ],
   [
     "G7",
-    "a control plane open to the world",
+    "a production cluster's IP endpoint open to every address",
     (rs) => {
-      cluster(rs).masterAuthorizedNetworksConfig = { cidrBlocks: [{ cidrBlock: "0.0.0.0/0" }] };
+      cluster(rs).deletionProtection = true;
+      delete cluster(rs).masterAuthorizedNetworksConfig;
     },
-    /authorizes 0.0.0.0\/0/,
+    /with an IP endpoint open to every address/,
   ],
   [
     "G7",
@@ -372,7 +375,7 @@ const BAD: Array<[rule: string, what: string, mutate: Mutation, message: RegExp]
     "G11",
     "logging off",
     (rs) => {
-      cluster(rs).loggingService = "none";
+      delete cluster(rs).loggingConfig;
     },
     /logging and monitoring on/,
   ],
@@ -383,6 +386,114 @@ const BAD: Array<[rule: string, what: string, mutate: Mutation, message: RegExp]
       cluster(rs).enableKubernetesAlpha = true;
     },
     /alpha features off/,
+  ],
+  [
+    "GKE1",
+    "loggingService sent with loggingConfig",
+    (rs) => {
+      cluster(rs).loggingService = "logging.googleapis.com/kubernetes";
+    },
+    /sends loggingService with loggingConfig, monitoringConfig: GKE refuses the create/,
+  ],
+  [
+    "GKE2",
+    "the node service account not waiting for the IAM API",
+    (rs) => {
+      find(rs, "gcp:serviceaccount/account:Account").dependsOn = [];
+    },
+    /gcp:serviceaccount\/account:Account gke-nodes does not wait for iam.googleapis.com/,
+  ],
+  [
+    "GKE3",
+    "the temporary default pool on the Compute Engine default account",
+    (rs) => {
+      delete cluster(rs).nodeConfig.serviceAccount;
+    },
+    /temporary default pool would run as the Compute Engine default account/,
+  ],
+  [
+    "GKE4",
+    "gke-gcloud-auth-plugin on gcloud's active account",
+    (rs) => {
+      const kubeconfig = find(rs, "pulumi:providers:kubernetes").props.kubeconfig;
+      kubeconfig.value = kubeconfig.value.replace(/ *args:\n *- --use_application_default_credentials\n/, "");
+    },
+    /runs gke-gcloud-auth-plugin without --use_application_default_credentials/,
+  ],
+  [
+    "GKE5",
+    "deletion protection without protected resources",
+    (rs) => {
+      cluster(rs).deletionProtection = true;
+    },
+    /gcp:container\/cluster:Cluster gke-cluster is not a protected resource while cluster gke-cluster has deletionProtection/,
+  ],
+  [
+    "GKE6",
+    "a documentation range as authorized network",
+    (rs) => {
+      cluster(rs).masterAuthorizedNetworksConfig = { cidrBlocks: [{ cidrBlock: "203.0.113.0/24" }] };
+    },
+    /authorizes 203.0.113.0\/24, which is a documentation range/,
+  ],
+  [
+    "GKE6",
+    "a control plane open to the world",
+    (rs) => {
+      cluster(rs).masterAuthorizedNetworksConfig = { cidrBlocks: [{ cidrBlock: "0.0.0.0/0" }] };
+    },
+    /authorizes 0.0.0.0\/0, which is everyone/,
+  ],
+  [
+    "GKE7",
+    "private nodes without Cloud NAT",
+    (rs) => {
+      cluster(rs).privateClusterConfig = { enablePrivateNodes: true };
+    },
+    /has private nodes but no Cloud Router and NAT on network default/,
+  ],
+  [
+    "GKE8",
+    "DNS egress to kube-dns only",
+    (rs) => {
+      const egress = find(rs, T.networkPolicy, "allow-dns-egress").props.spec.egress[0];
+      egress.to = egress.to.slice(0, 1);
+    },
+    /lets DNS out but not to node-local-dns pods, 169.254.20.10\/32/,
+  ],
+  [
+    "GKE8",
+    "NodeLocal DNSCache left to GKE's version default",
+    (rs) => {
+      delete cluster(rs).addonsConfig;
+    },
+    /leaves NodeLocal DNSCache to GKE's version default/,
+  ],
+  [
+    "GKE9",
+    "the managed collector admitted under one namespace name",
+    (rs) => {
+      const ingress = find(rs, T.networkPolicy, "allow-metrics-scrape").props.spec.ingress[0];
+      ingress.from = ingress.from.slice(0, 1);
+    },
+    /does not admit the managed collector's namespace gke-gmp-system/,
+  ],
+  [
+    "GKE10",
+    "a scrape object that does not wait for its workload",
+    (rs) => {
+      find(rs, "kubernetes:monitoring.googleapis.com/v1:PodMonitoring").dependsOn = [];
+    },
+    /PodMonitoring memcached-scrape does not wait for the workloads of namespace memcached/,
+  ],
+  [
+    "GKE11",
+    "inter-node encryption on a node image that lacks it",
+    (rs) => {
+      cluster(rs).inTransitEncryptionConfig = "IN_TRANSIT_ENCRYPTION_INTER_NODE_TRANSPARENT";
+      pool(rs).nodeConfig.imageType = "WINDOWS_LTSC_CONTAINERD";
+    },
+    /runs WINDOWS_LTSC_CONTAINERD, which inter-node encryption does not support/,
   ],
   [
     "M1",

@@ -114,8 +114,10 @@ describe("memcachedMemoryLimitMib", () => {
 describe("GKE helpers", () => {
   it.each([
     ["memcached-dev", "memcached-dev-nodes"],
-    ["a-very-long-cluster-name-for-production", "a-very-long-cluster-name-nodes"],
-    ["a-very-long-cluster-name-with-dash-at-24", "a-very-long-cluster-name-nodes"],
+    // Cut, with a hash of the whole name: names that share their first 24 characters get different ids.
+    ["a-very-long-cluster-name-for-production", "a-very-long-cluster-40a8-nodes"],
+    ["a-very-long-cluster-name-with-dash-at-24", "a-very-long-cluster-3a1e-nodes"],
+    ["memcached-production-eu", "memcached-production-eu-nodes"],
     ["c", "c-nodes"],
   ])("derives a valid service account id from %s", (cluster, id) => {
     expect(nodeServiceAccountId(cluster)).toBe(id);

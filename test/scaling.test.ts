@@ -2,6 +2,7 @@
 // mcrouter ConfigMap keeps its name (updated in place), and the DaemonSet does not change (no rollout).
 import { describe, expect, it } from "vitest";
 import { runProgram, stackConfig } from "./harness";
+import { committedStackConfig } from "./support/program";
 
 describe.each(["dev", "local"])("%s: memcached.replicas 3 -> 10", async (stack) => {
   const before = await runProgram(stack);
@@ -60,20 +61,31 @@ describe("dev: cluster-level changes", async () => {
   });
 
   it("keeps the provider's cluster identity when the endpoint and CA change (rotation, upgrade)", async () => {
-    const rotated = await runProgram(
+    // The IP endpoint's address and CA (controlPlaneEndpoint ip), or the DNS endpoint's name, as GKE may change them.
+    const ipEndpoint = {
+      "memcached-gke:cluster": { ...committedStackConfig("dev")["memcached-gke:cluster"], controlPlaneEndpoint: "ip" },
+    };
+    // One after the other: the mocks are global.
+    const ipBefore = await runProgram("dev", ipEndpoint);
+    const rotated = await runProgram("dev", ipEndpoint, {
+      "gcp:container/cluster:Cluster": { endpoint: "198.51.100.99", masterAuth: { clusterCaCertificate: "TkVXLUNB" } },
+    });
+    const movedDns = await runProgram(
       "dev",
       {},
       {
         "gcp:container/cluster:Cluster": {
-          endpoint: "198.51.100.99",
-          masterAuth: { clusterCaCertificate: "TkVXLUNB" },
+          controlPlaneEndpointsConfig: { dnsEndpointConfig: { endpoint: "gke-new.us-central1.gke.goog" } },
         },
       },
     );
-    const [old, now] = [before, rotated].map((r) => r.one("pulumi:providers:kubernetes").inputs);
-    expect(now.kubeconfig.value).not.toBe(old.kubeconfig.value);
-    expect(now.kubeconfig.value).toContain("server: https://198.51.100.99");
+    const [oldIp, nowIp, old, now] = [ipBefore, rotated, before, movedDns].map(
+      (r) => r.one("pulumi:providers:kubernetes").inputs,
+    );
+    expect(nowIp.kubeconfig.value).toContain("server: https://198.51.100.99");
+    expect(nowIp.kubeconfig.value).toContain("certificate-authority-data: TkVXLUNB");
+    expect(now.kubeconfig.value).toContain("server: https://gke-new.us-central1.gke.goog");
+    expect([nowIp.clusterIdentifier, now.clusterIdentifier]).toEqual([oldIp.clusterIdentifier, old.clusterIdentifier]);
     // The provider diffs on clusterIdentifier, not on the kubeconfig: same identity, no replacement.
-    expect(now.clusterIdentifier).toBe(old.clusterIdentifier);
   });
 });

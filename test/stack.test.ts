@@ -1,7 +1,7 @@
 // The composed stack under mocks, for every committed stack config: exact inputs of what it creates.
 import { describe, expect, it } from "vitest";
 import { mcrouterConfigJson } from "../lib/tiers/mcrouterConfig";
-import { runProgram } from "./harness";
+import { DNS_ENDPOINT, runProgram } from "./harness";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SHIELDED = { enableSecureBoot: true, enableIntegrityMonitoring: true };
@@ -66,11 +66,24 @@ describe("dev stack (GKE)", async () => {
       enableKubernetesAlpha: false,
       masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
       maintenancePolicy: { dailyMaintenanceWindow: { startTime: "03:00" } },
-      loggingService: "logging.googleapis.com/kubernetes",
-      monitoringService: "monitoring.googleapis.com/kubernetes",
+      // The temporary default pool, until the provider deletes it: the node account, shielded, no SSD quota.
+      nodeConfig: {
+        serviceAccount: "memcached-dev-nodes@my-gcp-project.iam.gserviceaccount.com",
+        oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+        shieldedInstanceConfig: SHIELDED,
+        imageType: "COS_CONTAINERD",
+        diskType: "pd-standard",
+        diskSizeGb: 20,
+      },
+      addonsConfig: { dnsCacheConfig: { enabled: true } },
+      controlPlaneEndpointsConfig: { dnsEndpointConfig: { allowExternalTraffic: true } },
+      masterAuthorizedNetworksConfig: { cidrBlocks: [], gcpPublicCidrsAccessEnabled: false },
+      loggingConfig: { enableComponents: ["SYSTEM_COMPONENTS", "WORKLOADS"] },
+      monitoringConfig: { enableComponents: ["SYSTEM_COMPONENTS"], managedPrometheus: { enabled: true } },
     });
-    expect(cluster.masterAuthorizedNetworksConfig).toBeUndefined();
-    expect(cluster.privateClusterConfig).toBeUndefined();
+    for (const key of ["loggingService", "monitoringService", "privateClusterConfig", "inTransitEncryptionConfig"]) {
+      expect(cluster[key], key).toBeUndefined();
+    }
   });
 
   it("runs 3 nodes in one managed, shielded COS pool on the dedicated service account", () => {
@@ -107,13 +120,26 @@ describe("dev stack (GKE)", async () => {
     ]);
   });
 
-  it("enables the GKE API and never disables it on destroy", () => {
-    expect(run.one("gcp:projects/service:Service", "gke-container-api").inputs).toEqual({
-      project: "my-gcp-project",
-      service: "container.googleapis.com",
-      disableOnDestroy: false,
-      disableDependentServices: false,
-    });
+  it("enables every API its GCP resources call, never disables one on destroy, and waits for them to propagate", () => {
+    const apis = [
+      "cloudresourcemanager.googleapis.com",
+      "compute.googleapis.com",
+      "container.googleapis.com",
+      "iam.googleapis.com",
+      "logging.googleapis.com",
+      "monitoring.googleapis.com",
+    ];
+    expect(run.byType("gcp:projects/service:Service").map((r) => r.inputs)).toEqual(
+      apis.map((service) => ({
+        project: "my-gcp-project",
+        service,
+        disableOnDestroy: false,
+        disableDependentServices: false,
+      })),
+    );
+    const wait = run.one("pulumi-nodejs:dynamic/gcp:ApiPropagationWait");
+    expect([wait.inputs.services, wait.inputs.seconds]).toEqual([apis, 90]);
+    expect(wait.dependsOn).toEqual(apis.map((a) => `apis-${a.split(".")[0]}`));
   });
 
   it("limits mcrouter's hostPort to the cluster's pods", () => {
@@ -139,10 +165,13 @@ describe("dev stack (GKE)", async () => {
     const provider = run.one("pulumi:providers:kubernetes").inputs;
     expect(provider.clusterIdentifier).toBe("gke_my-gcp-project_us-central1-f_memcached-dev");
     expect(provider.enableConfigMapMutable).toBe("true");
-    // The kubeconfig reaches the provider as a secret (Pulumi's secret signature), never in plain text.
+    // The kubeconfig reaches the provider as a secret (Pulumi's secret signature), never in plain text. It names
+    // the DNS-based endpoint (a publicly trusted certificate: no CA) and takes the application-default credentials.
     expect(provider.kubeconfig[SECRET_SIG]).toBe("1b47061264138c4ac30d75fd1eb44270");
-    expect(provider.kubeconfig.value).toContain("command: gke-gcloud-auth-plugin");
-    expect(provider.kubeconfig.value).toContain("server: https://198.51.100.10");
+    expect(provider.kubeconfig.value).toContain(`  cluster:\n    server: https://${DNS_ENDPOINT}\n`);
+    expect(provider.kubeconfig.value).toContain(
+      "      command: gke-gcloud-auth-plugin\n      args:\n      - --use_application_default_credentials\n",
+    );
   });
 
   it("sends every Kubernetes object through that provider", () => {
@@ -190,7 +219,8 @@ describe("prod stack (GKE)", async () => {
       location: "us-central1",
       deletionProtection: true,
       releaseChannel: { channel: "STABLE" },
-      masterAuthorizedNetworksConfig: { cidrBlocks: [{ cidrBlock: "203.0.113.0/24", displayName: "admin" }] },
+      masterAuthorizedNetworksConfig: { cidrBlocks: [], gcpPublicCidrsAccessEnabled: false },
+      inTransitEncryptionConfig: "IN_TRANSIT_ENCRYPTION_INTER_NODE_TRANSPARENT",
       maintenancePolicy: { dailyMaintenanceWindow: { startTime: "02:00" } },
     });
     expect(run.one("gcp:container/nodePool:NodePool").inputs).toEqual(

@@ -1,6 +1,7 @@
 // The capacity model applied to a stack's configuration: the figures, and the problems validation reports
 // (naming the keys, the numbers and what would fit).
 import type { StackConfig } from "../config/schema";
+import { IN_TRANSIT_ENCRYPTION } from "../gke/requestRules";
 import { capacity, CapacityInput, CapacityReport } from "./model";
 import { gkeAllocatable, gkeSystemLoad, Resources } from "./gkeNodes";
 import { machineShape, nextLargerMachineType } from "./machineTypes";
@@ -93,7 +94,8 @@ function largerMachineThatFits(config: Sized): string | undefined {
 /** Every way the stack does not fit its nodes, each naming the keys, the numbers and a fix. */
 export function capacityProblems(config: Sized): string[] {
   const sized = stackCapacity(config);
-  if (!sized || sized.report.fits) return [];
+  if (sized?.report.fits) return encryptionHeadroomProblems(config, sized);
+  if (!sized) return [];
   const { node, input, report } = sized;
   const larger = config.cluster ? largerMachineThatFits(config) : undefined;
   const orLarger = larger ? `, or use cluster.machineType ${larger}` : "";
@@ -133,5 +135,24 @@ export function capacityProblems(config: Sized): string[] {
     `capacity: memcached.replicas ${input.memcached.replicas} needs ${report.nodesNeeded} nodes (${report.memcachedPerNode} memcached ` +
       `pod${report.memcachedPerNode === 1 ? "" : "s"} fit on each ${node} beside mcrouter, the sample app${config.cluster ? " and GKE's own pods" : ""}), ` +
       `but the cluster has at most ${input.maxNodes} (${nodesKey}): ${fix}, or lower memcached.replicas to at most ${report.maxReplicas}${orLarger}`,
+  ];
+}
+
+/**
+ * Inter-node transparent encryption costs node CPU that no pod requests, so the scheduler does not see it (GKE
+ * puts it at about 15 % of an n2-standard-8 moving 2 Gbps, and advises leaving CPU unscheduled:
+ * lib/gke/requestRules.ts IN_TRANSIT_ENCRYPTION). The fullest node must keep that share of its CPU free.
+ */
+function encryptionHeadroomProblems(config: Sized, sized: StackCapacity): string[] {
+  const need = IN_TRANSIT_ENCRYPTION.cpuOverhead;
+  const free = sized.report.headroom.cpu;
+  if (!config.cluster?.inTransitEncryption || free >= need) return [];
+  const allocatable = sized.input.allocatable.cpuMillis;
+  const short = Math.ceil((need - free) * allocatable);
+  const percent = (x: number) => `${Math.round(x * 100)} %`;
+  return [
+    `capacity: cluster.inTransitEncryption takes node CPU the scheduler does not see (GKE: about ${percent(need)}, to be left ` +
+      `unscheduled), but the fullest ${sized.node} has ${percent(free)} of its ${cpuQuantity(allocatable)} CPU free: ` +
+      `lower memcached.cpu or mcrouter.cpu by ${cpuQuantity(short)} in all, use a larger cluster.machineType, or turn it off`,
   ];
 }

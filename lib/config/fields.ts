@@ -75,13 +75,12 @@ export const oneOf = <E extends string>(doc: string, dflt: E, values: readonly E
   default: dflt,
   values,
 });
-export const list = <I extends Field>(doc: string, item: I, unique?: (item: Value<I>) => string): ListField<I> => ({
-  kind: "list",
-  doc,
-  item,
-  default: [],
-  unique,
-});
+export const list = <I extends Field>(
+  doc: string,
+  item: I,
+  unique?: (item: Value<I>) => string,
+  dflt: Value<I>[] = [],
+): ListField<I> => ({ kind: "list", doc, item, default: dflt, unique });
 export const object = <F extends Fields>(doc: string, fields: F): ObjectField<F> => ({ kind: "object", doc, fields });
 
 /** The default value of a field (an object's is its fields' defaults). */

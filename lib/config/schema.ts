@@ -9,6 +9,7 @@ import {
   MEMCACHED_IMAGE,
   SAMPLE_APP_IMAGE,
 } from "../images";
+import { MANAGED_COLLECTOR_NAMESPACES } from "../gke/requestRules";
 import { MCROUTER_METRICS_PORT, METRICS_PORT } from "../ports";
 import {
   cidr,
@@ -53,20 +54,43 @@ export const SCHEMA = {
     diskSizeGb: integer("node boot disk, GB", 50, 10, 65536),
     diskType: oneOf("node boot disk type", "pd-balanced", ["pd-standard", "pd-balanced", "pd-ssd"] as const),
     releaseChannel: oneOf("GKE release channel", "REGULAR", ["RAPID", "REGULAR", "STABLE"] as const),
-    deletionProtection: boolean("refuse to delete the cluster", true),
+    deletionProtection: boolean(
+      "refuse to delete or replace the cluster: GKE's deletion protection, and the cluster and its pool protected in Pulumi's state",
+      true,
+    ),
+    controlPlaneEndpoint: oneOf(
+      "how Pulumi and kubectl reach the control plane: dns (GKE's DNS-based endpoint, IAM-gated, from anywhere with credentials) or ip (the IP endpoint, behind masterAuthorizedNetworks)",
+      "dns",
+      ["dns", "ip"] as const,
+    ),
     masterAuthorizedNetworks: list(
-      "CIDRs allowed to reach the control plane ([{cidrBlock, displayName}]); empty: any (dev only)",
+      "CIDRs allowed to reach the control plane's IP endpoint ([{cidrBlock, displayName}]); empty: none with controlPlaneEndpoint dns, anyone with ip (not on a cluster with deletionProtection)",
       object("an authorized network", {
         cidrBlock: string("IPv4 CIDR", "", cidr),
         displayName: string("name shown in the console; empty: network-<index>", ""),
       }),
       (n) => n.cidrBlock,
     ),
-    privateNodes: boolean("nodes get no external IP (needs Cloud NAT for images from outside Google)", false),
+    privateNodes: boolean(
+      "nodes get no external IP; the stack adds a Cloud Router and Cloud NAT for the cluster's subnetwork, through which images are pulled",
+      false,
+    ),
     masterIpv4CidrBlock: string(
-      "/28 in a private range for the control plane's peering (privateNodes only)",
-      "172.16.0.32/28",
-      privateSlash28,
+      "/28 for a VPC-peering control plane (privateNodes only); empty: Private Service Connect, which needs none. Setting or changing it replaces the cluster",
+      "",
+      optional(privateSlash28),
+    ),
+    nodeLocalDnsCache: boolean(
+      "NodeLocal DNSCache on every node (GKE's default for new clusters); changing it re-creates every node",
+      true,
+    ),
+    inTransitEncryption: boolean(
+      "GKE inter-node transparent encryption (WireGuard in Dataplane V2) of pod traffic between nodes: mcrouter to memcached pods on other nodes",
+      false,
+    ),
+    acknowledgeReplacement: string(
+      "the fingerprint a refused change prints: lets that one change replace the cluster (and lose the cache)",
+      "",
     ),
     maintenanceStartTime: string("daily maintenance window start, HH:MM UTC", "03:00", hhmm),
     network: string("VPC network", "default", dnsLabel("VPC network name")),
@@ -123,10 +147,11 @@ export const SCHEMA = {
       "target existing: PodMonitor objects for the Prometheus Operator (needs its CRDs); GKE always gets Managed Prometheus PodMonitoring",
       false,
     ),
-    collectorNamespace: string(
-      `namespace of the scraper the NetworkPolicies admit to ports ${METRICS_PORT} and ${MCROUTER_METRICS_PORT} (GKE Managed Prometheus: gmp-system)`,
-      "gmp-system",
-      dnsLabel("namespace name"),
+    collectorNamespaces: list(
+      `namespaces of the scraper the NetworkPolicies admit to ports ${METRICS_PORT} and ${MCROUTER_METRICS_PORT} (GKE Managed Prometheus: gmp-system on Standard, gke-gmp-system on Autopilot and newer clusters)`,
+      string("namespace", "", dnsLabel("namespace name")),
+      (ns) => ns,
+      [...MANAGED_COLLECTOR_NAMESPACES],
     ),
     hitRatioFloorPercent: integer(
       "alert MemcachedHitRatioLow below this share of gets that hit, for 15 minutes",

@@ -4,6 +4,7 @@ import { capacityProblems } from "../capacity/check";
 import { CONNECTION_HEADROOM, requiredMemcachedConnections } from "../capacity/connections";
 import { memcachedMemoryLimitMib, MIN_MEMORY_MB } from "../capacity/memcachedMemory";
 import { gcpLocation } from "../gke/locations";
+import { IN_TRANSIT_ENCRYPTION } from "../gke/requestRules";
 import { PROJECT_NAME } from "../project";
 import { closest, read } from "./fields";
 import {
@@ -109,6 +110,30 @@ function checkCluster(stack: string, c: ClusterConfig, problems: string[]): Clus
       "maxNodeCount",
       c.maxNodeCount,
       `is below cluster.nodeCount (${c.nodeCount}), the autoscaler's minimum; set it to at least ${c.nodeCount}, or 0 for no autoscaling`,
+    );
+  }
+  if (c.controlPlaneEndpoint === "ip" && c.masterAuthorizedNetworks.length === 0 && c.deletionProtection) {
+    fail(
+      "masterAuthorizedNetworks",
+      [],
+      "leaves the IP endpoint of a cluster with deletionProtection open to every address: list your admin and CI networks, " +
+        "or set cluster.controlPlaneEndpoint dns (IAM-gated, reachable from anywhere with credentials)",
+    );
+  }
+  if (c.masterIpv4CidrBlock !== "" && !c.privateNodes) {
+    fail(
+      "masterIpv4CidrBlock",
+      c.masterIpv4CidrBlock,
+      "is only for private nodes; remove it, or set cluster.privateNodes",
+    );
+  }
+  const maxNodes = Math.max(c.nodeCount, c.maxNodeCount);
+  if (c.inTransitEncryption && maxNodes > IN_TRANSIT_ENCRYPTION.maxNodes) {
+    fail(
+      "inTransitEncryption",
+      true,
+      `is supported on at most ${IN_TRANSIT_ENCRYPTION.maxNodes} nodes (GKE, inter-node transparent encryption), and this cluster may grow to ${maxNodes}: ` +
+        `lower cluster.maxNodeCount to ${IN_TRANSIT_ENCRYPTION.maxNodes}, or turn it off`,
     );
   }
   return {

@@ -1,4 +1,5 @@
 // Value checks of the config schema: each returns undefined for a good value, else what is wrong and the fix.
+import { cidrInside, DOCUMENTATION_RANGES } from "../gke/requestRules";
 import { Check } from "./fields";
 import { machineShape } from "../capacity/machineTypes";
 import { cpuMillis, memoryMib } from "../quantity";
@@ -64,7 +65,7 @@ export interface Cidr {
 
 export function parseCidr(v: string): Cidr | string {
   const m = /^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\/([0-9]{1,2})$/.exec(v);
-  if (!m) return "is not an IPv4 CIDR such as 203.0.113.0/24";
+  if (!m) return "is not an IPv4 CIDR such as 10.20.0.0/16";
   const octets = m.slice(1, 5).map(Number);
   const prefix = Number(m[5]);
   if (octets.some((o) => o > 255)) return "has an octet above 255; each of the four numbers is 0-255";
@@ -78,9 +79,16 @@ export function parseCidr(v: string): Cidr | string {
   return { octets, prefix };
 }
 
+/** A network allowed to reach the control plane: a real one, not everyone and not a documentation range. */
 export const cidr: Check<string> = (v) => {
   const c = parseCidr(v);
-  return typeof c === "string" ? c : undefined;
+  if (typeof c === "string") return c;
+  if (c.prefix === 0)
+    return "authorizes every address; list your admin or CI networks, or use cluster.controlPlaneEndpoint dns";
+  const range = DOCUMENTATION_RANGES.find((d) => cidrInside(v, d));
+  return range
+    ? `is in ${range}, a documentation range (RFC 5737) that no real network uses: replace it with the egress CIDR of your admin or CI network, or leave the list empty with cluster.controlPlaneEndpoint dns`
+    : undefined;
 };
 
 /** The control plane's peering range of a private cluster: a /28 in RFC 1918 space. */

@@ -2,6 +2,11 @@ import { PROJECT_NAME } from "../project";
 
 export const PART_OF = PROJECT_NAME;
 
+/** Each tier's component name: its workload's and Service's name and its pods' app.kubernetes.io/name. */
+export const MEMCACHED_COMPONENT = "memcached";
+export const MCROUTER_COMPONENT = "mcrouter";
+export const SAMPLE_APP_COMPONENT = "sample-app";
+
 /**
  * Server-side apply ownership, on every object of the stack (pulumi-kubernetes annotations, read by the
  * provider; provider/pkg/provider/provider.go fieldManagerName and pkg/await/await.go patchForce):
@@ -42,3 +47,6 @@ export function podSecurityLabels(enforce: PodSecurityLevel): Record<string, str
     "pod-security.kubernetes.io/audit": "restricted",
   };
 }
+
+/** A namespace selector for one namespace by name (the label Kubernetes sets on every namespace). */
+export const namespaceNamed = (name: string) => ({ matchLabels: { "kubernetes.io/metadata.name": name } });

@@ -51,11 +51,11 @@ describe("metrics objects on a real API server", () => {
         kubeconfig: cp().kubeconfig,
         context: "kwok",
       },
-      [`${PROJECT_NAME}:metrics`]: { prometheusOperator: true, collectorNamespace: "monitoring" },
+      [`${PROJECT_NAME}:metrics`]: { prometheusOperator: true, collectorNamespaces: ["monitoring"] },
     });
     await timed("pulumi up (metrics objects)", () => cli(["up", "--yes", "--skip-preview"]));
     const expected = await runProgram("local", {
-      [`${PROJECT_NAME}:metrics`]: { prometheusOperator: true, collectorNamespace: "monitoring" },
+      [`${PROJECT_NAME}:metrics`]: { prometheusOperator: true, collectorNamespaces: ["monitoring"] },
     });
     for (const tier of ["memcached", "mcrouter"]) {
       for (const [type, resource, name] of [

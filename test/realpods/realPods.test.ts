@@ -256,14 +256,14 @@ describe("the local stack on a real node", () => {
     ]).toEqual(["open", "closed"]);
     // The metrics port answers the collector's namespace (gmp-system on GKE) only, and that namespace gets
     // nothing else.
-    await kubectl(kc(), ["create", "namespace", DEFAULTS.metrics.collectorNamespace]);
-    const collector = await probePod("collector", DEFAULTS.metrics.collectorNamespace, {});
+    await kubectl(kc(), ["create", "namespace", DEFAULTS.metrics.collectorNamespaces[0]]);
+    const collector = await probePod("collector", DEFAULTS.metrics.collectorNamespaces[0], {});
     const scrape = (ns: string, pod: string, where: string, metric: string) =>
       exec(ns, pod, ["sh", "-c", `timeout 5 wget -qO- http://${where}/metrics | grep '^${metric} '; true`]).then((s) =>
         s.trim(),
       );
     expect([
-      await scrape(DEFAULTS.metrics.collectorNamespace, collector, `${target}:${METRICS_PORT}`, "memcached_up"),
+      await scrape(DEFAULTS.metrics.collectorNamespaces[0], collector, `${target}:${METRICS_PORT}`, "memcached_up"),
       await scrape("default", stranger, `${target}:${METRICS_PORT}`, "memcached_up"),
     ]).toEqual(["memcached_up 1", ""]);
     // mcrouter's exporter (the stand-in) answers the collector on the pod's IP, and not on the node's: its
@@ -271,26 +271,26 @@ describe("the local stack on a real node", () => {
     const proxyIp = (await pods(kc(), "mcrouter", "mcrouter"))[0].status.podIP;
     expect([
       await scrape(
-        DEFAULTS.metrics.collectorNamespace,
+        DEFAULTS.metrics.collectorNamespaces[0],
         collector,
         `${proxyIp}:${MCROUTER_METRICS_PORT}`,
         "mcrouter_up",
       ),
       await scrape("default", stranger, `${proxyIp}:${MCROUTER_METRICS_PORT}`, "mcrouter_up"),
       await scrape(
-        DEFAULTS.metrics.collectorNamespace,
+        DEFAULTS.metrics.collectorNamespaces[0],
         collector,
         `${NODE_IP}:${MCROUTER_METRICS_PORT}`,
         "mcrouter_up",
       ),
     ]).toEqual(["mcrouter_up 1", "", ""]);
-    expect(await askVersion(DEFAULTS.metrics.collectorNamespace, collector, target, 11211)).toBe("");
+    expect(await askVersion(DEFAULTS.metrics.collectorNamespaces[0], collector, target, 11211)).toBe("");
     // memcached itself has no egress at all (default-deny), not even to its peers.
     expect(
       await askVersion("memcached", memcached0.metadata.name, (await memcachedPods())[1].status.podIP, 11211),
     ).toBe("");
     await kubectl(kc(), ["delete", "pod", "-n", "default", stranger, client, "--grace-period=0"]);
-    await kubectl(kc(), ["delete", "namespace", DEFAULTS.metrics.collectorNamespace]);
+    await kubectl(kc(), ["delete", "namespace", DEFAULTS.metrics.collectorNamespaces[0]]);
   });
 
   it("a deleted memcached pod comes back under the same DNS name, and the data path works again", async () => {

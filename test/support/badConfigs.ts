@@ -31,7 +31,7 @@ export const BAD_CONFIGS: BadConfig[] = [
   [
     "a collector namespace that is not a name",
     "local",
-    { "memcached-gke:metrics": { collectorNamespace: "GMP System" } },
+    { "memcached-gke:metrics": { collectorNamespaces: ["monitoring", "GMP System"] } },
   ],
   ["existingCluster on a GKE stack", "dev", { "memcached-gke:existingCluster": { kubeconfig: "/tmp/k" } }],
   ["cluster on an existing stack", "local", { "memcached-gke:cluster": { location: "us-central1-f" } }],
@@ -102,8 +102,8 @@ export const BAD_CONFIGS: BadConfig[] = [
     "dev",
     dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "203.0.999.0/24", displayName: "office" }] }),
   ],
-  ["a CIDR prefix of 33", "dev", dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "203.0.113.0/33" }] })],
-  ["a CIDR with host bits", "dev", dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "203.0.113.5/24" }] })],
+  ["a CIDR prefix of 33", "dev", dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "34.120.0.0/33" }] })],
+  ["a CIDR with host bits", "dev", dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "34.120.0.5/24" }] })],
   [
     "an authorized network that is not a CIDR",
     "dev",
@@ -112,7 +112,26 @@ export const BAD_CONFIGS: BadConfig[] = [
   [
     "the same authorized network twice",
     "dev",
-    dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "203.0.113.0/24" }, { cidrBlock: "203.0.113.0/24" }] }),
+    dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "34.120.0.0/24" }, { cidrBlock: "34.120.0.0/24" }] }),
+  ],
+  [
+    "a documentation range as authorized network",
+    "dev",
+    dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "203.0.113.0/24", displayName: "admin" }] }),
+  ],
+  ["everyone as authorized network", "dev", dev("cluster", { masterAuthorizedNetworks: [{ cidrBlock: "0.0.0.0/0" }] })],
+  [
+    "an open IP endpoint on a protected cluster",
+    "dev",
+    dev("cluster", { controlPlaneEndpoint: "ip", deletionProtection: true }),
+  ],
+  ["an unknown control-plane endpoint", "dev", dev("cluster", { controlPlaneEndpoint: "public" })],
+  ["a masterIpv4CidrBlock without private nodes", "dev", dev("cluster", { masterIpv4CidrBlock: "172.16.0.32/28" })],
+  ["inter-node encryption beyond 500 nodes", "dev", dev("cluster", { inTransitEncryption: true, maxNodeCount: 600 })],
+  [
+    "inter-node encryption without CPU headroom",
+    "dev",
+    { ...dev("cluster", { inTransitEncryption: true }), ...dev("memcached", { cpu: "450m" }) },
   ],
   ["a garbage masterIpv4CidrBlock", "dev", dev("cluster", { masterIpv4CidrBlock: "banana" })],
   ["a public masterIpv4CidrBlock", "dev", dev("cluster", { masterIpv4CidrBlock: "8.8.8.0/28" })],

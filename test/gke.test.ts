@@ -1,0 +1,249 @@
+// The GKE half against GKE's request rules (lib/gke/requestRules.ts): every committed GKE stack, and each change a
+// user is likely to make to it, recorded under mocks and checked against every rule; then what each rule exists
+// for, asserted on the exact requests; then the two dynamic resources' providers, run as Pulumi runs them.
+import { describe, expect, it } from "vitest";
+import { apiPropagationWaitProvider } from "../components/apiPropagationWait";
+import { clusterIdentity, identityFingerprint, kubernetesClusterIdentifier } from "../lib/gke/identity";
+import { GuardInputs, replacementGuardProvider, replacementRefusal } from "../lib/gke/replacementGuard";
+import {
+  API_WAIT,
+  CLUSTER_REPLACED_BY,
+  DNS_PEERS,
+  GCP,
+  MANAGED_COLLECTOR_NAMESPACES,
+  requestRuleViolations,
+} from "../lib/gke/requestRules";
+import { COMMITTED_STACKS, ProgramRun, Recorded, runProgram, stackConfig } from "./harness";
+import { committedStackConfig } from "./support/program";
+
+const GKE_STACKS = COMMITTED_STACKS.filter((s) => (stackConfig(s)["memcached-gke:target"] ?? "gke") === "gke");
+const GUARD = "pulumi-nodejs:dynamic/gke:ReplacementGuard";
+
+/** A committed stack's cluster section with `fields` changed. */
+const withCluster = (stack: string, fields: Record<string, unknown>) => ({
+  "memcached-gke:cluster": { ...committedStackConfig(stack)["memcached-gke:cluster"], ...fields },
+});
+
+/** Changes a user makes to a GKE stack; every one must still satisfy every request rule. */
+const CHANGES: Array<[what: string, overrides: (stack: string) => Record<string, unknown>]> = [
+  ["as committed", () => ({})],
+  ["private nodes", (s) => withCluster(s, { privateNodes: true })],
+  [
+    "private nodes with a peering range",
+    (s) => withCluster(s, { privateNodes: true, masterIpv4CidrBlock: "172.16.0.32/28" }),
+  ],
+  ["another network", (s) => withCluster(s, { network: "cache-vpc", subnetwork: "cache-subnet" })],
+  [
+    "the IP endpoint for listed networks",
+    (s) => withCluster(s, { controlPlaneEndpoint: "ip", masterAuthorizedNetworks: [{ cidrBlock: "34.120.0.0/24" }] }),
+  ],
+  ["NodeLocal DNSCache off", (s) => withCluster(s, { nodeLocalDnsCache: false })],
+  ["a long cluster name", (s) => withCluster(s, { name: "memcached-production-cluster-eu" })],
+  [
+    "inter-node encryption switched",
+    (s) =>
+      withCluster(s, { inTransitEncryption: !committedStackConfig(s)["memcached-gke:cluster"].inTransitEncryption }),
+  ],
+  ["metrics off", () => ({ "memcached-gke:metrics": { enabled: false } })],
+];
+
+const asRuleResources = (run: ProgramRun) => run.resources.map((r) => ({ ...r, props: r.inputs }));
+const names = (rs: Recorded[]) => rs.map((r) => r.name);
+
+describe.each(GKE_STACKS)("%s stack: GKE's request rules", (stack) => {
+  it.each(CHANGES)("%s: the recorded requests satisfy every rule", async (_what, overrides) => {
+    const run = await runProgram(stack, overrides(stack));
+    expect(run.byType(GCP.cluster).length).toBe(1);
+    expect(requestRuleViolations(asRuleResources(run))).toEqual([]);
+  });
+
+  it("every GCP resource and the guard wait for the APIs; the cluster and the pool also for the guard and the roles", async () => {
+    const run = await runProgram(stack);
+    const gcpResources = run.resources.filter((r) => r.type.startsWith("gcp:") && r.type !== GCP.service);
+    expect(gcpResources.length).toBe(8);
+    for (const r of [...gcpResources, run.one(GUARD)]) expect(r.dependsOn, r.name).toContain("apis-propagation");
+    const roles = names(run.byType(GCP.iamMember));
+    for (const type of [GCP.cluster, GCP.nodePool]) {
+      expect(run.one(type).dependsOn, type).toEqual(expect.arrayContaining(["gke-guard", ...roles]));
+    }
+  });
+
+  it("protects the cluster and its pool exactly when deletionProtection is on", async () => {
+    const run = await runProgram(stack);
+    const on = committedStackConfig(stack)["memcached-gke:cluster"].deletionProtection;
+    expect([run.one(GCP.cluster).protect, run.one(GCP.nodePool).protect]).toEqual([on, on]);
+  });
+
+  it("replaces the Kubernetes provider with the cluster: each replacing field changes its clusterIdentifier", async () => {
+    const base = await runProgram(stack);
+    const identifier = (run: ProgramRun) => run.one("pulumi:providers:kubernetes").inputs.clusterIdentifier;
+    const change: Record<keyof typeof CLUSTER_REPLACED_BY, Record<string, unknown>> = {
+      project: { "gcp:project": "other-gcp-project" },
+      name: withCluster(stack, { name: "memcached-other" }),
+      location: withCluster(stack, { location: "europe-west1-b", nodeLocations: [] }),
+      network: withCluster(stack, { network: "cache-vpc" }),
+      subnetwork: withCluster(stack, { subnetwork: "cache-subnet" }),
+      masterIpv4CidrBlock: withCluster(stack, { privateNodes: true, masterIpv4CidrBlock: "172.16.0.32/28" }),
+      nodeServiceAccount: withCluster(stack, { name: "memcached-other-name" }),
+    };
+    for (const [field, overrides] of Object.entries(change)) {
+      const moved = await runProgram(stack, overrides);
+      expect(identifier(moved), field).not.toBe(identifier(base));
+      expect(moved.one(GUARD).inputs.fingerprint, field).not.toBe(base.one(GUARD).inputs.fingerprint);
+    }
+  });
+
+  it("lets DNS out to kube-dns and NodeLocal DNSCache only, and states the cluster's DNS cache setting", async () => {
+    const run = await runProgram(stack);
+    expect(run.one(GCP.cluster).inputs.addonsConfig).toEqual({ dnsCacheConfig: { enabled: true } });
+    const dns = run
+      .byType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+      .filter((p) => p.inputs.metadata.name === "allow-dns-egress");
+    expect(dns.map((p) => p.inputs.metadata.namespace)).toEqual(["mcrouter", "cache-clients"]);
+    const kubeSystem = { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } };
+    for (const p of dns) {
+      expect(p.inputs.spec.egress).toEqual([
+        {
+          to: [
+            { namespaceSelector: kubeSystem, podSelector: { matchLabels: DNS_PEERS.kubeDnsLabels } },
+            { namespaceSelector: kubeSystem, podSelector: { matchLabels: DNS_PEERS.nodeLocalDnsLabels } },
+            { ipBlock: { cidr: "169.254.20.10/32" } },
+          ],
+          ports: [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+          ],
+        },
+      ]);
+    }
+  });
+
+  it("admits the managed collector under gmp-system and gke-gmp-system, and creates its objects after the workloads", async () => {
+    const run = await runProgram(stack);
+    for (const p of run
+      .byType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+      .filter((r) => r.inputs.metadata.name === "allow-metrics-scrape")) {
+      const admitted = p.inputs.spec.ingress[0].from.map(
+        (f: any) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"],
+      );
+      expect(admitted).toEqual([...MANAGED_COLLECTOR_NAMESPACES]);
+    }
+    const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:monitoring.googleapis.com/"));
+    expect(objects.map((o) => [o.name, o.dependsOn])).toEqual([
+      ["memcached-scrape", ["memcached-tier-ns", "memcached-sts"]],
+      ["memcached-alerts", ["memcached-tier-ns", "memcached-sts"]],
+      ["mcrouter-scrape", ["mcrouter-tier-ns", "mcrouter-ds"]],
+      ["mcrouter-alerts", ["mcrouter-tier-ns", "mcrouter-ds"]],
+    ]);
+  });
+
+  it("with private nodes, NATs the cluster's subnetwork through a Cloud Router of its region before the pool starts", async () => {
+    const run = await runProgram(stack, withCluster(stack, { privateNodes: true }));
+    const region = committedStackConfig(stack)["memcached-gke:cluster"].location.replace(/-[a-z]$/, "");
+    expect(run.one(GCP.router).inputs).toEqual({
+      project: "my-gcp-project",
+      region,
+      network: "default",
+      description: `Cloud NAT of GKE cluster memcached-${stack}`,
+    });
+    expect(run.one(GCP.routerNat).inputs).toEqual({
+      project: "my-gcp-project",
+      region,
+      router: "gke-router",
+      natIpAllocateOption: "AUTO_ONLY",
+      sourceSubnetworkIpRangesToNat: "LIST_OF_SUBNETWORKS",
+      subnetworks: [{ name: "default", sourceIpRangesToNats: ["ALL_IP_RANGES"] }],
+      logConfig: { enable: true, filter: "ERRORS_ONLY" },
+    });
+    expect(run.one(GCP.cluster).inputs.privateClusterConfig).toEqual({ enablePrivateNodes: true });
+    expect(run.one(GCP.nodePool).dependsOn).toEqual(expect.arrayContaining(["gke-router", "gke-nat"]));
+  });
+});
+
+describe("the ReplacementGuard's provider", () => {
+  const identity = clusterIdentity("my-gcp-project", {
+    name: "memcached-prod",
+    location: "us-central1",
+    network: "default",
+    subnetwork: "",
+    masterIpv4CidrBlock: "",
+  });
+  const inputs = (id: typeof identity, acknowledged = ""): GuardInputs => ({
+    identity: id,
+    fingerprint: identityFingerprint(id),
+    acknowledged,
+    fields: { network: { key: "cluster.network", why: "network, ForceNew" } },
+    acknowledgeKey: "memcached-gke:cluster.acknowledgeReplacement",
+  });
+  const moved = { ...identity, network: "cache-vpc" };
+
+  it("lets the first deployment and an unchanged identity through", () => {
+    expect([replacementRefusal({}, inputs(identity)), replacementRefusal(inputs(identity), inputs(identity))]).toEqual([
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it("refuses a replacing change, naming the key, both values, the loss and the exact command that allows it", async () => {
+    const fingerprint = identityFingerprint(moved);
+    expect(replacementRefusal(inputs(identity), inputs(moved))).toBe(
+      "this change replaces the GKE cluster and its node pool: every memcached pod, and with it the whole cache, is lost, " +
+        "and every object of the stack is created anew on the new cluster:\n" +
+        '  cluster.network: "default" -> "cache-vpc" (network, ForceNew)\n' +
+        `To go ahead, run \`pulumi config set --path memcached-gke:cluster.acknowledgeReplacement ${fingerprint}\` and \`pulumi up\` again ` +
+        "(on a cluster with deletionProtection, set it to false and `pulumi up` first). Otherwise put the old value back.",
+    );
+    // Through the provider's check, as `pulumi preview` runs it: a failure on the identity property.
+    const checked = await replacementGuardProvider.check!(inputs(identity), inputs(moved));
+    expect(checked.failures).toEqual([
+      { property: "identity", reason: replacementRefusal(inputs(identity), inputs(moved)) },
+    ]);
+  });
+
+  it("lets through the change whose fingerprint was acknowledged, and no other", () => {
+    const later = { ...moved, subnetwork: "cache-subnet" };
+    expect(replacementRefusal(inputs(identity), inputs(moved, identityFingerprint(moved)))).toBeUndefined();
+    expect(replacementRefusal(inputs(moved), inputs(later, identityFingerprint(moved)))).toMatch(
+      /^this change replaces/,
+    );
+  });
+
+  it("is an in-place update for Pulumi: the guard itself is never replaced", async () => {
+    const diff = await replacementGuardProvider.diff!("cluster-identity", inputs(identity), inputs(moved, "x"));
+    expect(diff).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("keeps the identifier of a cluster that never moved equal to kubectl's context name", () => {
+    expect(kubernetesClusterIdentifier(identity)).toBe("gke_my-gcp-project_us-central1_memcached-prod");
+    expect(kubernetesClusterIdentifier(moved)).toBe("gke_my-gcp-project_us-central1_memcached-prod/network=cache-vpc");
+  });
+});
+
+describe("the ApiPropagationWait's provider", () => {
+  it("waits the given time when created", async () => {
+    const t0 = Date.now();
+    const created = await apiPropagationWaitProvider.create({ services: ["iam.googleapis.com"], seconds: 0.2 });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    expect(created).toEqual({ id: "iam.googleapis.com", outs: { services: ["iam.googleapis.com"], seconds: 0.2 } });
+  });
+
+  it("waits again only when an API is added", async () => {
+    const olds = { services: ["compute.googleapis.com", "iam.googleapis.com"], seconds: 90 };
+    const diff = (news: typeof olds) => apiPropagationWaitProvider.diff!("id", olds, news);
+    expect(await diff(olds)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    expect(await diff({ ...olds, services: [...olds.services, "container.googleapis.com"] })).toEqual({
+      changes: true,
+      replaces: ["services"],
+      deleteBeforeReplace: false,
+    });
+    expect(await diff({ ...olds, services: ["compute.googleapis.com"] })).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
+  });
+
+  it("is the resource GKE2 looks for", () => {
+    expect(API_WAIT).toBe("pulumi-nodejs:dynamic/gcp:ApiPropagationWait");
+  });
+});

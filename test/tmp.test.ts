@@ -1,0 +1,5 @@
+import { it } from "vitest";
+import { runProgram } from "./harness";
+it("x", async () => {
+  await runProgram("dev");
+});
