@@ -75,6 +75,7 @@ describe("mcrouterArgs", () => {
       "--probe-timeout-initial=3000",
       "--probe-timeout-max=10000",
       "--asynclog-disable",
+      "--async-dir=/var/mcrouter",
       "--stats-root=/var/mcrouter/stats",
       "--debug-fifo-root=/var/mcrouter/fifos",
     ]);

@@ -2,7 +2,11 @@
 // back, in memcached's ASCII protocol, with nothing but busybox (sh, nc, timeout, tr). It is the Deployment's
 // startup probe, and the tests run this exact text against real memcached.
 
-/** busybox nc's -w is a connect timeout; the whole exchange is bounded by CHECK_TIMEOUT_SECONDS. */
+/**
+ * busybox nc's -w (1.10-compatible mode, busybox's default): the connect timeout, and once stdin has ended the
+ * time it waits for more to read (mirror/busybox networking/nc_bloaty.c); the whole exchange is bounded by
+ * CHECK_TIMEOUT_SECONDS.
+ */
 export const NC_CONNECT_SECONDS = 2;
 export const CHECK_TIMEOUT_SECONDS = 5;
 

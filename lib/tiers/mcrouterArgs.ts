@@ -3,7 +3,7 @@ import { McrouterConfig } from "../config/schema";
 /** Where the config ConfigMap is mounted: a directory (not subPath), so kubelet's updates reach the pod. */
 export const MCROUTER_CONFIG_DIR = "/etc/mcrouter";
 export const MCROUTER_CONFIG_FILE = "config.json";
-/** The writable emptyDir on a read-only root filesystem (K4): stats files and debug fifos. */
+/** The writable emptyDir on a read-only root filesystem (K4): stats files, debug fifos, the (unused) spool. */
 export const MCROUTER_VAR_DIR = "/var/mcrouter";
 
 /**
@@ -24,6 +24,10 @@ export function mcrouterArgs(c: McrouterConfig, port: number): string[] {
     `--probe-timeout-initial=${c.probeTimeoutInitialMs}`,
     `--probe-timeout-max=${c.probeTimeoutMaxMs}`,
     "--asynclog-disable",
+    // The spool directory is checked for writing at every start, spooling on or off (mcrouter v2023.07.17.00
+    // CarbonRouterInstance-inl.h L117-120: a warning when not writable); its default /var/spool/mcrouter is on the
+    // read-only root, so it is the writable emptyDir.
+    `--async-dir=${MCROUTER_VAR_DIR}`,
     `--stats-root=${MCROUTER_VAR_DIR}/stats`,
     `--debug-fifo-root=${MCROUTER_VAR_DIR}/fifos`,
   ];

@@ -36,7 +36,9 @@ export function memcachedArgs(input: MemcachedArgsInput): string[] {
     String(input.port),
     "-U",
     "0",
-    // Answer "SERVER_ERROR out of memory" only when nothing can be evicted; evict LRU otherwise.
+    // A no-op in memcached 1.6 ("currently no new defaults": memcached.c at 1.6.45 L5568-5570); eviction of the
+    // least recently used items is memcached's default (no -M). Kept only because dropping it would change the pod
+    // template, and so restart every memcached pod of a running stack (losing its items) for nothing.
     "-o",
     "modern",
   ];
