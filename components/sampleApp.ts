@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { SampleAppConfig } from "../lib/config/schema";
 import { MCROUTER_PORT } from "../lib/ports";
 import { DATA_PATH_CHECK_SCRIPT } from "../lib/tiers/dataPathCheck";
+import { sampleAppCommand } from "../lib/tiers/sampleApp";
 import { CACHE_CLIENT_LABEL, SAMPLE_APP_COMPONENT } from "../lib/tiers/labels";
 import { containerSecurityContext, guaranteedResources, podBase, spreadOverNodes } from "../lib/tiers/podSpec";
 import { SAMPLE_APP_RESOURCES } from "../lib/capacity/workloadResources";
@@ -58,12 +59,7 @@ export class SampleApp extends pulumi.ComponentResource {
                 {
                   name: "app",
                   image: c.image,
-                  // Stands in for a real app: serves its own health endpoint and nothing else.
-                  command: [
-                    "sh",
-                    "-c",
-                    `mkdir -p /tmp/www && echo ok > /tmp/www/healthz && echo ok > /tmp/www/ready && exec httpd -f -p ${HEALTH_PORT} -h /tmp/www`,
-                  ],
+                  command: sampleAppCommand(HEALTH_PORT),
                   env: [
                     { name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } },
                     // The node's IP needs no DNS: the choice for clients that cannot resolve node names.
@@ -88,7 +84,6 @@ export class SampleApp extends pulumi.ComponentResource {
                     periodSeconds: 20,
                     failureThreshold: 3,
                   },
-                  lifecycle: { preStop: { sleep: { seconds: 5 } } },
                   volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                 },
               ],
