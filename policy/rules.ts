@@ -160,7 +160,7 @@ export const RULES: Rule[] = [
   },
   {
     id: "K8",
-    description: "hostPort only on mcrouter, exactly 5000/TCP; no host namespaces",
+    description: `hostPort only on mcrouter, exactly ${MCROUTER_PORT}/TCP; no host namespaces`,
     check: (r) => {
       if (!isWorkload(r)) return [];
       const out: string[] = [];
@@ -171,7 +171,7 @@ export const RULES: Rule[] = [
         for (const p of (c.ports ?? []).filter((p: any) => p.hostPort !== undefined)) {
           if (appName(r) !== MCROUTER || p.hostPort !== MCROUTER_PORT || (p.protocol ?? "TCP") !== "TCP") {
             out.push(
-              `${label(r)} container "${c.name}" opens hostPort ${p.hostPort}/${p.protocol ?? "TCP"}; only mcrouter may, on 5000/TCP`,
+              `${label(r)} container "${c.name}" opens hostPort ${p.hostPort}/${p.protocol ?? "TCP"}; only mcrouter may, on ${MCROUTER_PORT}/TCP`,
             );
           }
         }
@@ -237,7 +237,7 @@ export const RULES: Rule[] = [
   },
   {
     id: "K12",
-    description: `Default-deny NetworkPolicy in every namespace; memcached 11211 only from mcrouter, mcrouter 5000 only from cache clients; the metrics ports (${METRICS_PORT}, ${MCROUTER_METRICS_PORT}) only from the metrics collector's namespace`,
+    description: `Default-deny NetworkPolicy in every namespace; memcached ${MEMCACHED_PORT} only from mcrouter, mcrouter ${MCROUTER_PORT} only from cache clients; the metrics ports (${METRICS_PORT}, ${MCROUTER_METRICS_PORT}) only from the metrics collector's namespace`,
     check: undefined,
     checkStack: (rs) => {
       const out: string[] = [];
@@ -473,7 +473,7 @@ export const RULES: Rule[] = [
   },
   {
     id: "G9",
-    description: "A firewall keeps mcrouter's hostPort 5000 from everything but the cluster's pods",
+    description: `A firewall keeps mcrouter's hostPort ${MCROUTER_PORT} from everything but the cluster's pods`,
     check: (r) =>
       r.type === T.firewall &&
       (r.props.allows ?? []).some((a: any) => (a.ports ?? []).includes(String(MCROUTER_PORT))) &&
