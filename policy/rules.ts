@@ -572,8 +572,14 @@ export const RULES: Rule[] = [
       const pools = rs.filter((r) => r.type === T.nodePool);
       // On an existing cluster the node count is config, checked by validation before deploy.
       if (pools.length === 0) return [];
+      // As many nodes as the pools may grow to: each runs an mcrouter.
       const nodes = pools.reduce(
-        (n, p) => n + (p.props.nodeCount ?? 0) * Math.max(1, p.props.nodeLocations?.length ?? 0),
+        (n, p) =>
+          n +
+          Math.max(
+            (p.props.nodeCount ?? 0) * Math.max(1, p.props.nodeLocations?.length ?? 0),
+            p.props.autoscaling?.totalMaxNodeCount ?? 0,
+          ),
         0,
       );
       const proxies = Math.max(

@@ -164,6 +164,7 @@ const EXPECTED: Record<string, string[]> = {
   ],
   "inter-node encryption beyond 500 nodes": [
     "cluster.inTransitEncryption: true is supported on at most 500 nodes (GKE, inter-node transparent encryption), and this cluster may grow to 600: lower cluster.maxNodeCount to 500, or turn it off",
+    "memcached.maxConnections: 1024 is below 1264 (600 nodes (cluster.maxNodeCount) x 2 mcrouter proxies + 64 headroom); set it to at least 1264",
   ],
   "inter-node encryption without CPU headroom": [
     "capacity: cluster.inTransitEncryption takes node CPU the scheduler does not see (GKE: about 15 %, to be left unscheduled), but the fullest e2-standard-2 node has 13 % of its 1930m CPU free: lower memcached.cpu or mcrouter.cpu by 41m in all, use a larger cluster.machineType, or turn it off",
@@ -210,7 +211,7 @@ const EXPECTED: Record<string, string[]> = {
     "memcached.maxItemSizeMb: 300 is more than half of memcached.memoryMb (512); memcached needs room for at least two slab pages: set it to at most 256",
   ],
   "-c below what the mcrouters open": [
-    "memcached.maxConnections: 69 is below 70 (3 nodes x 2 mcrouter proxies + 64 headroom); set it to at least 70",
+    "memcached.maxConnections: 69 is below 76 (6 nodes (cluster.maxNodeCount) x 2 mcrouter proxies + 64 headroom); set it to at least 76",
   ],
   "zero threads": ["memcached.threads: 0 is not a whole number from 1 to 64; set one in that range"],
   "a cluster domain with an empty label": [

@@ -242,11 +242,14 @@ export function parseStackConfig(raw: RawConfig): StackConfig {
   }
   const nodeCount = cluster?.nodeCount ?? existingCluster!.nodeCount;
 
-  const needed = requiredMemcachedConnections(nodeCount, mcrouter.numProxies);
+  // Every node the autoscaler may add runs an mcrouter that connects to every memcached pod.
+  const mostNodes = cluster ? Math.max(cluster.nodeCount, cluster.maxNodeCount) : nodeCount;
+  const needed = requiredMemcachedConnections(mostNodes, mcrouter.numProxies);
   if (memcached.maxConnections < needed) {
+    const nodes = mostNodes > nodeCount ? `${mostNodes} nodes (cluster.maxNodeCount)` : `${nodeCount} nodes`;
     problems.push(
       `memcached.maxConnections: ${memcached.maxConnections} is below ${needed} ` +
-        `(${nodeCount} nodes x ${mcrouter.numProxies} mcrouter proxies + ${CONNECTION_HEADROOM} headroom); set it to at least ${needed}`,
+        `(${nodes} x ${mcrouter.numProxies} mcrouter proxies + ${CONNECTION_HEADROOM} headroom); set it to at least ${needed}`,
     );
   }
   const namespaces = [memcached.namespace, mcrouter.namespace, sampleApp.namespace];
