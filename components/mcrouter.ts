@@ -199,7 +199,7 @@ export class Mcrouter extends pulumi.ComponentResource {
       target: args.target,
       port: MCROUTER_METRICS_PORT,
       objectName: MCROUTER_COMPONENT,
-      alerts: mcrouterAlertGroups,
+      alerts: (job) => mcrouterAlertGroups(args.metrics, job),
     });
 
     this.namespace = c.namespace;

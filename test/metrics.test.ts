@@ -310,7 +310,7 @@ describe("mcrouter's series", () => {
   it("the alerts, panels and mcrouterMetricsCommand read only series mcrouter_exporter 0.5.0 serves", () => {
     const exprs = [
       ...PANELS.flatMap((p) => p.queries.map((q) => q.expr)),
-      ...mcrouterAlertGroups("mcrouter").flatMap((g) => g.rules.map((r) => r.expr)),
+      ...mcrouterAlertGroups(DEFAULTS.metrics, "mcrouter").flatMap((g) => g.rules.map((r) => r.expr)),
     ];
     const used = [
       ...new Set([

@@ -10,6 +10,7 @@ import {
   SAMPLE_APP_IMAGE,
 } from "../images";
 import { MANAGED_COLLECTOR_NAMESPACES } from "../gke/requestRules";
+import { RUNBOOK_DEFAULT } from "../project";
 import { MCROUTER_METRICS_PORT, METRICS_PORT } from "../ports";
 import {
   cidr,
@@ -164,6 +165,10 @@ export const SCHEMA = {
       50,
       1,
       1000000,
+    ),
+    runbookUrl: string(
+      "where your team reads docs/operations.md (e.g. its URL in your repository host); each alert's runbook_url annotation is this and #<alert name in lower case>, its runbook's section",
+      RUNBOOK_DEFAULT,
     ),
   }),
   sampleApp: object("Sample application Deployment.", {

@@ -10,7 +10,7 @@ export interface AlertRule {
   expr: string;
   for: string;
   labels: { severity: "critical" | "warning" };
-  annotations: { summary: string; description: string };
+  annotations: { summary: string; description: string; runbook_url: string };
 }
 
 export interface RuleGroup {
@@ -18,6 +18,19 @@ export interface RuleGroup {
   interval: string;
   rules: AlertRule[];
 }
+
+/** An alert's runbook: its section of docs/operations.md (a heading named after the alert), under metrics.runbookUrl. */
+export const runbookUrl = (base: string, alert: string): string => `${base}#${alert.toLowerCase()}`;
+
+/** Every rule of the groups, with its runbook_url annotation. */
+const withRunbooks = (base: string, groups: DraftGroup[]): RuleGroup[] =>
+  groups.map((g) => ({
+    ...g,
+    rules: g.rules.map((r) => ({ ...r, annotations: { ...r.annotations, runbook_url: runbookUrl(base, r.alert) } })),
+  }));
+
+type Draft = Omit<AlertRule, "annotations"> & { annotations: Omit<AlertRule["annotations"], "runbook_url"> };
+type DraftGroup = Omit<RuleGroup, "rules"> & { rules: Draft[] };
 
 /** Rates are taken over this window: several 30 s scrapes, so one lost scrape does not move them. */
 const WINDOW = "5m";
@@ -33,11 +46,11 @@ const gets = (status?: string) =>
   `sum by (namespace) (rate(memcached_commands_total{command="get"${status ? `,status="${status}"` : ""}}[${WINDOW}]))`;
 
 export function memcachedAlertGroups(
-  m: Pick<MetricsConfig, "hitRatioFloorPercent" | "evictionsPerSecond">,
+  m: Pick<MetricsConfig, "hitRatioFloorPercent" | "evictionsPerSecond" | "runbookUrl">,
   job: string,
 ): RuleGroup[] {
   const floor = m.hitRatioFloorPercent / 100;
-  return [
+  return withRunbooks(m.runbookUrl, [
     {
       name: "memcached",
       interval: "30s",
@@ -87,11 +100,11 @@ export function memcachedAlertGroups(
         },
       ],
     },
-  ];
+  ]);
 }
 
 /** A scrape target the collector has not reached for 2 minutes. */
-const targetDown = (alert: string, job: string, what: string): AlertRule => ({
+const targetDown = (alert: string, job: string, what: string): Draft => ({
   alert,
   expr: `up{job="${job}"} == 0`,
   for: "2m",
@@ -103,8 +116,8 @@ const targetDown = (alert: string, job: string, what: string): AlertRule => ({
   },
 });
 
-export function mcrouterAlertGroups(job: string): RuleGroup[] {
-  return [
+export function mcrouterAlertGroups(m: Pick<MetricsConfig, "runbookUrl">, job: string): RuleGroup[] {
+  return withRunbooks(m.runbookUrl, [
     {
       name: "mcrouter",
       interval: "30s",
@@ -149,7 +162,7 @@ export function mcrouterAlertGroups(job: string): RuleGroup[] {
         },
       ],
     },
-  ];
+  ]);
 }
 
 /** The rule object the collector evaluates: Rules (Managed Prometheus) or PrometheusRule (the Operator). */

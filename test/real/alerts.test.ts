@@ -7,7 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { stackArtifacts } from "../support/stackArtifacts";
+import { DEFAULTS } from "../../lib/config/schema";
+import { runbookUrl } from "../../lib/metrics/alerts";
+import { stackArtifacts } from "../harness/stackArtifacts";
 
 const binDir = process.env.PROMTOOL_BIN;
 if (!binDir)
@@ -203,6 +205,13 @@ const CASES = [
   },
 ];
 
+/** The expected alerts with the runbook_url every alert carries (its section of docs/operations.md). */
+const withRunbook = (c: (typeof CASES)[number]) =>
+  c.exp.map((e) => ({
+    ...e,
+    exp_annotations: { ...e.exp_annotations, runbook_url: runbookUrl(DEFAULTS.metrics.runbookUrl, c.alertname) },
+  }));
+
 let alertNames: string[];
 
 beforeAll(async () => {
@@ -219,7 +228,7 @@ beforeAll(async () => {
         {
           interval: "1m",
           input_series: c.input,
-          alert_rule_test: [{ eval_time: c.eval_time, alertname: c.alertname, exp_alerts: c.exp }],
+          alert_rule_test: [{ eval_time: c.eval_time, alertname: c.alertname, exp_alerts: withRunbook(c) }],
         },
         // Before its `for` has passed, nothing fires yet.
         {
