@@ -84,6 +84,8 @@ export const clusterLocation = gke?.location;
 export const nodeCount = config.nodeCount;
 export const kubeconfig = gke?.kubeconfig;
 export const namespace = memcached.namespace;
+/** Each tier's namespace: where the sandbox's checks and `npm run smoke` look. */
+export const namespaces = { memcached: memcached.namespace, mcrouter: mcrouter.namespace, sampleApp: app.namespace };
 export const memcachedServiceDns = memcached.serviceDns;
 export const memcachedEndpoints = memcached.endpoints;
 export const mcrouterPort = mcrouter.port;

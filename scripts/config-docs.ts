@@ -1,14 +1,7 @@
 // Pulumi.yaml's config declarations and the README's key table, generated from lib/config/schema.ts's SCHEMA (the
-// one declaration of every key). `npm run gen:config` rewrites both; a test fails while either is stale.
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseDocument } from "yaml";
+// one declaration of every key). `npm run gen:docs` writes both (scripts/gen-docs.ts); tests fail while either is stale.
 import { Field } from "../lib/config/fields";
 import { SCHEMA, SECTIONS, TARGET_DOC, TARGETS } from "../lib/config/schema";
-
-const ROOT = join(__dirname, "..");
-const README_BEGIN = "<!-- config-keys:begin -->";
-const README_END = "<!-- config-keys:end -->";
 
 const shown = (value: unknown) => (value === "" ? "—" : `\`${JSON.stringify(value)}\``);
 
@@ -50,7 +43,7 @@ export function pulumiConfigDeclarations(): Record<string, unknown> {
         {
           type: "object",
           description:
-            `${SCHEMA[key].doc} Fields: ${Object.keys(SCHEMA[key].fields).join(", ")} (types, defaults and meaning: README, "Stacks and configuration"). ` +
+            `${SCHEMA[key].doc} Fields: ${Object.keys(SCHEMA[key].fields).join(", ")} (types, defaults and meaning: README.md, "Stacks and configuration"). ` +
             `Set one with \`pulumi config set --path memcached-gke:${key}.<field> <value>\`.`,
           default: {},
         },
@@ -58,19 +51,3 @@ export function pulumiConfigDeclarations(): Record<string, unknown> {
     ),
   };
 }
-
-function write(): void {
-  const pulumiYaml = join(ROOT, "Pulumi.yaml");
-  const doc = parseDocument(readFileSync(pulumiYaml, "utf8"));
-  doc.set("config", doc.createNode(pulumiConfigDeclarations()));
-  writeFileSync(pulumiYaml, doc.toString({ lineWidth: 0 }));
-  const readme = join(ROOT, "README.md");
-  const text = readFileSync(readme, "utf8");
-  const start = text.indexOf(README_BEGIN);
-  const end = text.indexOf(README_END);
-  if (start < 0 || end < 0) throw new Error(`README.md lacks the ${README_BEGIN} / ${README_END} markers`);
-  writeFileSync(readme, `${text.slice(0, start + README_BEGIN.length)}\n${readmeKeyTable()}\n${text.slice(end)}`);
-  console.log("[config-docs] wrote Pulumi.yaml's config declarations and README.md's key table");
-}
-
-if (require.main === module) write();

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# What `npm test` needs beyond Node.js, installed if missing: npm packages (npm ci) and Debian's memcached
-# (the real-memcached tests), busybox (the sample app's shell and nc; static, so the real-pods images can
-# carry it), iproute2 (ss), and for the real-pods e2e containerd, runc, the CNI plugins, iptables, conntrack
-# and nftables. Go-built tools are scripts/build-tools.sh's job.
+# What `npm start` and `npm test` need beyond Node.js, installed if missing (as root, from Debian; otherwise
+# named, and exit 1): npm packages (npm ci), memcached (the real-memcached tests, and the sandbox's stand-in
+# image), busybox (the sample app's shell and nc; static, so the stand-in images can carry it), iproute2, curl
+# (the stack's metrics commands), and for the sandbox's node containerd, runc, the CNI plugins, iptables,
+# conntrack and nftables. Go-built tools are scripts/build-tools.sh's job.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x node_modules/.bin/vitest ] || npm ci --no-audit --no-fund
@@ -10,6 +11,7 @@ missing=()
 command -v memcached >/dev/null || missing+=(memcached)
 dpkg -s busybox-static >/dev/null 2>&1 || missing+=(busybox-static)
 command -v ss >/dev/null || missing+=(iproute2)
+command -v curl >/dev/null || missing+=(curl)
 command -v containerd >/dev/null || missing+=(containerd)
 command -v runc >/dev/null || missing+=(runc)
 [ -x /usr/lib/cni/bridge ] && [ -x /usr/lib/cni/portmap ] || missing+=(containernetworking-plugins)

@@ -1,7 +1,5 @@
 // The capacity model: machine shapes, GKE's allocatable, GKE's own pods, placement, and the validation
 // messages; then every committed stack against it.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { capacity, CapacityInput } from "../lib/capacity/model";
 import { stackCapacity } from "../lib/capacity/check";
@@ -9,8 +7,7 @@ import { parseStackConfig } from "../lib/config/validate";
 import { GKE_SYSTEM_PODS, gkeAllocatable, gkeSystemLoad } from "../lib/capacity/gkeNodes";
 import { machineShape, nextLargerMachineType } from "../lib/capacity/machineTypes";
 import { cpuMillis, cpuQuantity, memoryMib } from "../lib/quantity";
-import { capacityTables } from "../scripts/capacity-report";
-import { COMMITTED_STACKS, rawStackConfig, ROOT } from "./harness";
+import { COMMITTED_STACKS, rawStackConfig } from "../lib/stackFiles";
 
 describe("machineShape", () => {
   it.each([
@@ -272,13 +269,5 @@ describe("every committed GKE stack fits its nodes with at least 10 % headroom",
       nodes: 5,
       max: 6,
     });
-  });
-});
-
-describe("README", () => {
-  it("shows the capacity tables the model computes (scripts/capacity-report.ts)", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const shown = /<!-- capacity:begin -->\n([\s\S]*?)\n<!-- capacity:end -->/.exec(readme)?.[1];
-    expect(shown).toBe(capacityTables());
   });
 });

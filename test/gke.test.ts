@@ -13,8 +13,9 @@ import {
   MANAGED_COLLECTOR_NAMESPACES,
   requestRuleViolations,
 } from "../lib/gke/requestRules";
-import { COMMITTED_STACKS, ProgramRun, Recorded, runProgram, stackConfig } from "./harness";
-import { committedStackConfig } from "./support/program";
+import { COMMITTED_STACKS, stackConfig } from "../lib/stackFiles";
+import { ProgramRun, Recorded, runProgram } from "./harness/mocks";
+import { committedStackConfig } from "../lib/stackFiles";
 
 const GKE_STACKS = COMMITTED_STACKS.filter((s) => (stackConfig(s)["memcached-gke:target"] ?? "gke") === "gke");
 const GUARD = "pulumi-nodejs:dynamic/gke:ReplacementGuard";
@@ -51,6 +52,10 @@ const asRuleResources = (run: ProgramRun) => run.resources.map((r) => ({ ...r, p
 const names = (rs: Recorded[]) => rs.map((r) => r.name);
 
 describe.each(GKE_STACKS)("%s stack: GKE's request rules", (stack) => {
+  // The committed stack's run, once for every test that reads it (a program run takes a while).
+  let committedRun: Promise<ProgramRun> | undefined;
+  const committed = () => (committedRun ??= runProgram(stack));
+
   it.each(CHANGES)("%s: the recorded requests satisfy every rule", async (_what, overrides) => {
     const run = await runProgram(stack, overrides(stack));
     expect(run.byType(GCP.cluster).length).toBe(1);
@@ -58,7 +63,7 @@ describe.each(GKE_STACKS)("%s stack: GKE's request rules", (stack) => {
   });
 
   it("every GCP resource and the guard wait for the APIs; the cluster and the pool also for the guard and the roles", async () => {
-    const run = await runProgram(stack);
+    const run = await committed();
     const gcpResources = run.resources.filter((r) => r.type.startsWith("gcp:") && r.type !== GCP.service);
     expect(gcpResources.length).toBe(8);
     for (const r of [...gcpResources, run.one(GUARD)]) expect(r.dependsOn, r.name).toContain("apis-propagation");
@@ -69,13 +74,13 @@ describe.each(GKE_STACKS)("%s stack: GKE's request rules", (stack) => {
   });
 
   it("protects the cluster and its pool exactly when deletionProtection is on", async () => {
-    const run = await runProgram(stack);
+    const run = await committed();
     const on = committedStackConfig(stack)["memcached-gke:cluster"].deletionProtection;
     expect([run.one(GCP.cluster).protect, run.one(GCP.nodePool).protect]).toEqual([on, on]);
   });
 
   it("replaces the Kubernetes provider with the cluster: each replacing field changes its clusterIdentifier", async () => {
-    const base = await runProgram(stack);
+    const base = await committed();
     const identifier = (run: ProgramRun) => run.one("pulumi:providers:kubernetes").inputs.clusterIdentifier;
     const change: Record<keyof typeof CLUSTER_REPLACED_BY, Record<string, unknown>> = {
       project: { "gcp:project": "other-gcp-project" },
@@ -94,7 +99,7 @@ describe.each(GKE_STACKS)("%s stack: GKE's request rules", (stack) => {
   });
 
   it("lets DNS out to kube-dns and NodeLocal DNSCache only, and states the cluster's DNS cache setting", async () => {
-    const run = await runProgram(stack);
+    const run = await committed();
     expect(run.one(GCP.cluster).inputs.addonsConfig).toEqual({ dnsCacheConfig: { enabled: true } });
     const dns = run
       .byType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
@@ -119,7 +124,7 @@ describe.each(GKE_STACKS)("%s stack: GKE's request rules", (stack) => {
   });
 
   it("admits the managed collector under gmp-system and gke-gmp-system, and creates its objects after the workloads", async () => {
-    const run = await runProgram(stack);
+    const run = await committed();
     for (const p of run
       .byType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
       .filter((r) => r.inputs.metadata.name === "allow-metrics-scrape")) {

@@ -1,15 +1,15 @@
 // Metrics under mocks, for every committed stack: the exporter sidecars, who may scrape them, the scrape objects
 // each target's collector reads, Managed Prometheus on the GKE cluster; and the exporters' pinned versions.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../lib/config/schema";
 import { mcrouterAlertGroups } from "../lib/metrics/alerts";
 import { MCROUTER_CHECK_SERIES, seriesNames } from "../lib/commands";
 import { PANELS } from "../lib/metrics/dashboard";
 import { GRAFANA_DASHBOARD_FILE, grafanaDashboardText } from "../scripts/dashboards";
-import { COMMITTED_STACKS, runProgram } from "./harness";
-import { ROOT } from "./support/program";
+import { COMMITTED_STACKS } from "../lib/stackFiles";
+import { runProgram } from "./harness/mocks";
+import { TOOL_VERSIONS } from "../scripts/toolVersions";
 
 const EXPORTER_IMAGE = "quay.io/prometheus/memcached-exporter:v0.16.0";
 const MCROUTER_EXPORTER_IMAGE = "ghcr.io/dev25/mcrouter_exporter:0.5.0";
@@ -369,10 +369,9 @@ describe("metrics options", () => {
     expect([run.outputs.metricsCommand, run.outputs.mcrouterMetricsCommand]).toEqual([undefined, undefined]);
   });
 
-  it("pins the exporter image to the version the tests build from Go modules (scripts/build-tools.sh)", () => {
-    const built = /^MEMCACHED_EXPORTER_VERSION=(\S+)/m.exec(
-      readFileSync(join(ROOT, "scripts/build-tools.sh"), "utf8"),
-    )![1];
-    expect(DEFAULTS.metrics.memcachedExporterImage).toBe(`quay.io/prometheus/memcached-exporter:v${built}`);
+  it("pins the exporter image to the version the tests build from Go modules (scripts/tool-versions.json)", () => {
+    expect(DEFAULTS.metrics.memcachedExporterImage).toBe(
+      `quay.io/prometheus/memcached-exporter:v${TOOL_VERSIONS.MEMCACHED_EXPORTER_VERSION}`,
+    );
   });
 });

@@ -2,7 +2,8 @@
 // deliberately broken resources (each reported, with a clear message).
 import { beforeAll, describe, expect, it } from "vitest";
 import { evaluate, Resource, RULES, T } from "../policy/rules";
-import { COMMITTED_STACKS, ProgramRun, runProgram } from "./harness";
+import { COMMITTED_STACKS } from "../lib/stackFiles";
+import { ProgramRun, runProgram } from "./harness/mocks";
 import { PROJECT_NAME } from "../lib/project";
 
 function asPolicyResources(stack: string, run: ProgramRun): Resource[] {

@@ -1,8 +1,9 @@
 // Scaling memcached 3 -> 10 must be an in-place update: the StatefulSet keeps every immutable field, the
 // mcrouter ConfigMap keeps its name (updated in place), and the DaemonSet does not change (no rollout).
 import { describe, expect, it } from "vitest";
-import { runProgram, stackConfig } from "./harness";
-import { committedStackConfig } from "./support/program";
+import { stackConfig } from "../lib/stackFiles";
+import { runProgram } from "./harness/mocks";
+import { committedStackConfig } from "../lib/stackFiles";
 
 describe.each(["dev", "local"])("%s: memcached.replicas 3 -> 10", async (stack) => {
   const before = await runProgram(stack);

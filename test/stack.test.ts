@@ -1,7 +1,7 @@
 // The composed stack under mocks, for every committed stack config: exact inputs of what it creates.
 import { describe, expect, it } from "vitest";
 import { mcrouterConfigJson } from "../lib/tiers/mcrouterConfig";
-import { DNS_ENDPOINT, runProgram } from "./harness";
+import { DNS_ENDPOINT, runProgram } from "./harness/mocks";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SHIELDED = { enableSecureBoot: true, enableIntegrityMonitoring: true };

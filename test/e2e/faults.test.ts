@@ -6,20 +6,23 @@
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { isRunning, restartProcess, stopProcess } from "../../sandbox/controlPlane";
+import { alive, kubectl, kubectlJson, log, waitFor } from "../../sandbox/process";
+import { gkeShapedNodes } from "../harness/gkeShape";
+import { Cli, Running } from "../../sandbox/pulumi";
 import {
-  alive,
-  isRunning,
-  kubectl,
-  kubectlJson,
-  log,
-  restartProcess,
-  stopProcess,
-  waitFor,
-} from "../../scripts/e2e/controlPlane";
-import { gkeShapedNodes } from "../../scripts/e2e/gkeShape";
-import { Cli, Running } from "../../scripts/e2e/pulumiStack";
-import { committedPool, initStack, leftovers, NAMESPACES, plannedChanges, pods, ready } from "../../scripts/e2e/stacks";
-import { controlPlaneFor, timed } from "./setup";
+  DEFAULT_NAMESPACES,
+  initStack,
+  leftovers,
+  namespaceList,
+  plannedChanges,
+  pods,
+  ready,
+} from "../../sandbox/stack";
+
+const NAMESPACES = namespaceList(DEFAULT_NAMESPACES);
+import { committedPool } from "../harness/stacks";
+import { controlPlaneFor, timed } from "../harness/e2e";
 import { PROJECT_NAME } from "../../lib/project";
 
 const { cp, stateDir } = controlPlaneFor("faults", () =>

@@ -5,11 +5,12 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../lib/config/schema";
 import { GKE_SYSTEM_PODS } from "../../lib/capacity/gkeNodes";
-import { kubectlJson } from "../../scripts/e2e/controlPlane";
-import { gkeShapedNodes, NodePoolShape } from "../../scripts/e2e/gkeShape";
-import { Cli } from "../../scripts/e2e/pulumiStack";
-import { committedPool, gkeSizedStackConfig, initStack, leftovers, pods, ready } from "../../scripts/e2e/stacks";
-import { controlPlaneFor, timed } from "./setup";
+import { kubectlJson } from "../../sandbox/process";
+import { gkeShapedNodes, NodePoolShape } from "../harness/gkeShape";
+import { Cli } from "../../sandbox/pulumi";
+import { initStack, leftovers, pods, ready } from "../../sandbox/stack";
+import { committedPool, gkeSizedStackConfig } from "../harness/stacks";
+import { controlPlaneFor, timed } from "../harness/e2e";
 
 async function expectAllScheduledAndReady(
   kubeconfig: string,

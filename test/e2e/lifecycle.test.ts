@@ -4,11 +4,13 @@
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { kubectl, kubectlJson, log } from "../../scripts/e2e/controlPlane";
-import { gkeShapedNodes } from "../../scripts/e2e/gkeShape";
-import { Cli, openStack, ROOT } from "../../scripts/e2e/pulumiStack";
-import { committedPool, initStack, leftovers, plannedChanges, pods, ready } from "../../scripts/e2e/stacks";
-import { controlPlaneFor, timed } from "./setup";
+import { kubectl, kubectlJson, log } from "../../sandbox/process";
+import { gkeShapedNodes } from "../harness/gkeShape";
+import { Cli, ROOT } from "../../sandbox/pulumi";
+import { openStack } from "../harness/automation";
+import { initStack, leftovers, plannedChanges, pods, ready } from "../../sandbox/stack";
+import { committedPool } from "../harness/stacks";
+import { controlPlaneFor, timed } from "../harness/e2e";
 import { PROJECT_NAME } from "../../lib/project";
 
 const { cp, stateDir } = controlPlaneFor("lifecycle", () =>

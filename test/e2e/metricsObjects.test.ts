@@ -1,16 +1,17 @@
 // The scrape and rule objects on a real API server, with the CRDs their projects publish (from the Go
 // modules: GKE Managed Prometheus's PodMonitoring and Rules, the Prometheus Operator's PodMonitor and
 // PrometheusRule): what the stack creates must pass their schemas, and `pulumi destroy` must take it away.
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { kubectl, kubectlJson, waitFor } from "../../scripts/e2e/controlPlane";
-import { gkeShapedNodes } from "../../scripts/e2e/gkeShape";
-import { Cli } from "../../scripts/e2e/pulumiStack";
-import { committedPool, initStack, leftovers } from "../../scripts/e2e/stacks";
-import { runProgram } from "../harness";
-import { committedStackConfig } from "../support/program";
-import { controlPlaneFor, timed } from "./setup";
+import { kubectl, kubectlJson, waitFor } from "../../sandbox/process";
+import { gkeShapedNodes } from "../harness/gkeShape";
+import { Cli, pulumiCli } from "../../sandbox/pulumi";
+import { initStack, leftovers } from "../../sandbox/stack";
+import { committedPool } from "../harness/stacks";
+import { runProgram } from "../harness/mocks";
+import { committedStackConfig } from "../../lib/stackFiles";
+import { controlPlaneFor, timed } from "../harness/e2e";
 import { PROJECT_NAME } from "../../lib/project";
 
 const crdsDir = process.env.CRDS_DIR;
@@ -53,7 +54,29 @@ describe("metrics objects on a real API server", () => {
       },
       [`${PROJECT_NAME}:metrics`]: { prometheusOperator: true, collectorNamespaces: ["monitoring"] },
     });
-    await timed("pulumi up (metrics objects)", () => cli(["up", "--yes", "--skip-preview"]));
+    const events = join(stateDir(), "metrics-up-events.json");
+    // --event-log is one of the CLI's debug flags (those the Automation API uses), on with PULUMI_DEBUG_COMMANDS.
+    const debugCli = pulumiCli(cli.workDir, stateDir(), cp().kubeconfig, { PULUMI_DEBUG_COMMANDS: "true" });
+    await timed("pulumi up (metrics objects)", () =>
+      debugCli(["up", "--yes", "--skip-preview", "--event-log", events]),
+    );
+    // The engine's own record: each scrape and rule object's step starts after its workload's step (which the
+    // Kubernetes provider ends once the workload is Ready) has ended.
+    const lines = readFileSync(events, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    const at = (kind: "resourcePreEvent" | "resOutputsEvent", name: string) =>
+      lines.findIndex((e) => e[kind]?.metadata?.urn?.endsWith(`::${name}`) && e[kind].metadata.op === "create");
+    for (const [workload, objects] of [
+      ["memcached-sts", ["memcached-scrape", "memcached-alerts"]],
+      ["mcrouter-ds", ["mcrouter-scrape", "mcrouter-alerts"]],
+    ] as const) {
+      const ready = at("resOutputsEvent", workload);
+      expect(ready, workload).toBeGreaterThan(0);
+      for (const o of objects)
+        expect(at("resourcePreEvent", o), `${o} after ${workload} is Ready`).toBeGreaterThan(ready);
+    }
     const expected = await runProgram("local", {
       [`${PROJECT_NAME}:metrics`]: { prometheusOperator: true, collectorNamespaces: ["monitoring"] },
     });

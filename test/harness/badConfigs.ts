@@ -1,7 +1,7 @@
 // Bad configurations a careless or hostile user might set, as Pulumi config overrides of a committed stack
 // (`memcached-gke:<key>` -> value, as `pulumi config set` would leave it). Shared by the validation table
 // and the program-level test that none of them registers a resource.
-import { committedStackConfig } from "./program";
+import { committedStackConfig } from "../../lib/stackFiles";
 
 const committed = (stack: string, key: string): Record<string, unknown> => committedStackConfig(stack)[key] ?? {};
 /** The dev stack's section `key` with `fields` changed. */

@@ -4,11 +4,17 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { alive, ControlPlane, log, startControlPlane, stopControlPlane } from "../../scripts/e2e/controlPlane";
-import { KwokNode } from "../../scripts/e2e/gkeShape";
+import { stopControlPlane } from "../../sandbox/controlPlane";
+import { KwokCluster, startKwokCluster } from "./kwok";
+import { alive, log, setLogTag } from "../../sandbox/process";
+
+setLogTag("e2e");
+import { KwokNode } from "./gkeShape";
 
 if (!process.env.E2E_TOOLS_BIN)
-  throw new Error("the e2e runs through `npm run test:e2e` (scripts/e2e.sh), which builds and puts the tools on PATH");
+  throw new Error(
+    "the e2e runs through `npm run test:e2e` (scripts/with-tools.sh builds the tools and puts them on PATH)",
+  );
 
 const STATE_PREFIX = "memcached-gke-e2e-";
 const RUNNER_FILE = "runner.pid";
@@ -31,15 +37,15 @@ async function stopOrphanedControlPlanes(): Promise<void> {
 export function controlPlaneFor(
   name: string,
   nodes: () => KwokNode[],
-): { cp: () => ControlPlane; stateDir: () => string } {
-  let cp: ControlPlane | undefined;
+): { cp: () => KwokCluster; stateDir: () => string } {
+  let cp: KwokCluster | undefined;
   let stateDir: string | undefined;
   let failed = false;
   beforeAll(async () => {
     await stopOrphanedControlPlanes();
     stateDir = mkdtempSync(join(tmpdir(), `${STATE_PREFIX}${name}-`));
     writeFileSync(join(stateDir, RUNNER_FILE), String(process.pid));
-    cp = await startControlPlane(stateDir, nodes());
+    cp = await startKwokCluster(stateDir, nodes());
   }, 180_000);
   afterEach((ctx) => {
     if (ctx.task.result?.state === "fail") failed = true;

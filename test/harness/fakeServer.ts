@@ -1,6 +1,6 @@
 // A TCP server that speaks just enough of memcached's ASCII protocol for probe tests.
 import * as net from "node:net";
-import { freePort } from "./freePort";
+import { freePort } from "../../sandbox/process";
 
 /** A server that answers a request with `reply(request)` once it has seen `quit` (undefined: never answers). */
 export async function fakeServer(

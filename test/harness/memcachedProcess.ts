@@ -3,7 +3,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import * as net from "node:net";
-import { freePort } from "./freePort";
+import { freePort } from "../../sandbox/process";
 
 export const MEMCACHED_BIN = process.env.MEMCACHED_BIN ?? "/usr/bin/memcached";
 

@@ -1,12 +1,9 @@
 // Runs the real program (index.ts) under Pulumi's mocks with a committed stack's config, and records
 // every resource it registers with its exact inputs.
 import * as pulumi from "@pulumi/pulumi";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { parse } from "yaml";
-import { rawConfig, RawConfig } from "../lib/config/validate";
-import { committedStackConfig, loadProgramAfresh, ROOT } from "./support/program";
-import { PROJECT_NAME } from "../lib/project";
+import { stackConfig } from "../../lib/stackFiles";
+import { loadProgramAfresh, ROOT } from "./program";
+import { PROJECT_NAME } from "../../lib/project";
 
 export { ROOT };
 
@@ -26,16 +23,6 @@ export interface Recorded {
 const STACK_TYPE = "pulumi:pulumi:Stack";
 /** What GKE computes for a cluster's DNS-based control-plane endpoint (its form: gke-<hash>-<project number>.<region>.gke.goog). */
 export const DNS_ENDPOINT = "gke-0123456789abcdef0123456789abcdef-123456789012.us-central1.gke.goog";
-
-/** Config as `pulumi` would hand it to the program: stack values over Pulumi.yaml defaults. */
-export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const project = parse(readFileSync(join(ROOT, "Pulumi.yaml"), "utf8"));
-  const values: Record<string, unknown> = {};
-  for (const [key, decl] of Object.entries<any>(project.config ?? {})) {
-    if (decl?.default !== undefined) values[`${PROJECT_NAME}:${key}`] = decl.default;
-  }
-  return { ...values, ...committedStackConfig(stack), ...overrides };
-}
 
 /** Fake values for what the cloud would compute. */
 function computedState(type: string, name: string, inputs: Record<string, any>): Record<string, any> {
@@ -117,22 +104,27 @@ export async function runProgram(
   const names = new WeakMap<pulumi.Resource, string>();
   const options = new Map<string, { dependsOn: pulumi.Resource[]; protect: boolean }>();
   let program: Record<string, unknown> = {};
-  try {
-    await pulumi.runtime.runInPulumiStack(async () => {
-      pulumi.runtime.registerStackTransformation((a) => {
-        names.set(a.resource, a.name);
-        const dependsOn = ([] as pulumi.Resource[]).concat(
-          (a.opts.dependsOn as pulumi.Resource | pulumi.Resource[]) ?? [],
-        );
-        options.set(`${a.type}::${a.name}`, { dependsOn, protect: a.opts.protect === true });
-        return undefined;
-      });
-      program = await loadProgramAfresh();
+  // The program's own throw is caught inside the stack: thrown out of it, the stack's outputs would reject too,
+  // and nothing awaits them (an unhandled rejection per failing run).
+  let thrown: Error | undefined;
+  await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((a) => {
+      names.set(a.resource, a.name);
+      const dependsOn = ([] as pulumi.Resource[]).concat(
+        (a.opts.dependsOn as pulumi.Resource | pulumi.Resource[]) ?? [],
+      );
+      options.set(`${a.type}::${a.name}`, { dependsOn, protect: a.opts.protect === true });
+      return undefined;
+    });
+    program = await loadProgramAfresh().catch((e: Error) => {
+      thrown = e;
       return {};
     });
-  } catch (e) {
+    return {};
+  });
+  if (thrown) {
     await waitForRPCs();
-    throw new ProgramFailure(e as Error, resources);
+    throw new ProgramFailure(thrown, resources);
   }
   const outputs: Record<string, unknown> = {};
   const secretOutputs: string[] = [];
@@ -179,23 +171,5 @@ export function unwrap<T>(value: T | pulumi.Output<T>): Promise<T> {
       resolve(v);
       return v;
     }),
-  );
-}
-
-/** The committed stacks, from the repository's `Pulumi.<stack>.yaml` files. */
-export const COMMITTED_STACKS: string[] = readdirSync(ROOT)
-  .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
-  .filter((s): s is string => s !== undefined)
-  .sort();
-
-/** A committed stack's config as the program reads it (see lib/config/stackConfig.ts), without running the program. */
-export function rawStackConfig(stack: string, overrides: Record<string, unknown> = {}): RawConfig {
-  const values = stackConfig(stack, overrides);
-  const asPulumiHoldsIt = (v: unknown) => (v === undefined || typeof v === "string" ? v : JSON.stringify(v));
-  return rawConfig(
-    stack,
-    values["gcp:project"],
-    (key) => asPulumiHoldsIt(values[`${PROJECT_NAME}:${key}`]),
-    Object.keys(values).filter((k) => values[k] !== undefined),
   );
 }

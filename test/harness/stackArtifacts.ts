@@ -1,8 +1,8 @@
 // What the real-process tests need from the program itself, taken from a mocked run of a committed stack,
 // never re-typed: memcached's args and memory limit, the data-path probe script, the endpoint list.
-import { runProgram } from "../harness";
+import { runProgram } from "./mocks";
 
-export { COMMITTED_STACKS } from "../harness";
+export { COMMITTED_STACKS } from "../../lib/stackFiles";
 
 export interface StackArtifacts {
   stack: string;

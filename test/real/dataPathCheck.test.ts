@@ -5,10 +5,10 @@ import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fakeServer } from "../support/fakeServer";
-import { freePort } from "../support/freePort";
-import { MemcachedProcess, startMemcached } from "../support/memcachedProcess";
-import { stackArtifacts } from "../support/stackArtifacts";
+import { fakeServer } from "../harness/fakeServer";
+import { freePort } from "../../sandbox/process";
+import { MemcachedProcess, startMemcached } from "../harness/memcachedProcess";
+import { stackArtifacts } from "../harness/stackArtifacts";
 
 const BUSYBOX = process.env.BUSYBOX_BIN ?? "/bin/busybox";
 const APPLETS = ["sh", "nc", "timeout", "tr", "cat", "printf", "echo", "[", "test", "grep"];

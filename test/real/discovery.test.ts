@@ -2,8 +2,8 @@
 // list spreads keys over every server, and growing the pool 3 -> 4 remaps about a quarter of the keys.
 import Memcached from "memcached";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MemcachedProcess, startMemcached } from "../support/memcachedProcess";
-import { stackArtifacts } from "../support/stackArtifacts";
+import { MemcachedProcess, startMemcached } from "../harness/memcachedProcess";
+import { stackArtifacts } from "../harness/stackArtifacts";
 
 const KEYS = Array.from({ length: 2000 }, (_, i) => `user:${i}:profile`);
 

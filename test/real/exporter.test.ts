@@ -9,9 +9,9 @@ import { DEFAULTS } from "../../lib/config/schema";
 import { MEMCACHED_CHECK_SERIES, seriesNames } from "../../lib/commands";
 import { PANELS } from "../../lib/metrics/dashboard";
 import { EXPORTER_RESOURCES } from "../../lib/capacity/workloadResources";
-import { freePort } from "../support/freePort";
-import { command, MemcachedProcess, startMemcached } from "../support/memcachedProcess";
-import { argValue, stackArtifacts } from "../support/stackArtifacts";
+import { freePort } from "../../sandbox/process";
+import { command, MemcachedProcess, startMemcached } from "../harness/memcachedProcess";
+import { argValue, stackArtifacts } from "../harness/stackArtifacts";
 
 const binDir = process.env.MEMCACHED_EXPORTER_BIN;
 if (!binDir)

@@ -5,10 +5,10 @@
 import { execFile } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MCROUTER_PORT } from "../../lib/ports";
-import { fakeServer } from "../support/fakeServer";
-import { freePort } from "../support/freePort";
-import { MemcachedProcess, startMemcached } from "../support/memcachedProcess";
-import { stackArtifacts } from "../support/stackArtifacts";
+import { fakeServer } from "../harness/fakeServer";
+import { freePort } from "../../sandbox/process";
+import { MemcachedProcess, startMemcached } from "../harness/memcachedProcess";
+import { stackArtifacts } from "../harness/stackArtifacts";
 
 let command: string[];
 let memcached: MemcachedProcess;

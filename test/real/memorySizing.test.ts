@@ -3,8 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { CONNECTION_HEADROOM } from "../../lib/capacity/connections";
 import { PER_CONNECTION_KIB } from "../../lib/capacity/memcachedMemory";
-import { measureConnections, measureFill } from "../support/memoryMeasure";
-import { COMMITTED_STACKS, stackArtifacts } from "../support/stackArtifacts";
+import { measureConnections, measureFill } from "../harness/memoryMeasure";
+import { COMMITTED_STACKS, stackArtifacts } from "../harness/stackArtifacts";
 
 /** The largest -m filled on every test run: a third of this machine, so the run never nears an OOM. */
 const MAX_TEST_MEMORY_MB = 8192;

@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT } from "../support/program";
+import { ROOT } from "../harness/program";
 
 const copy = mkdtempSync(join(tmpdir(), "memcached-gke-typecheck-"));
 afterAll(() => rmSync(copy, { recursive: true, force: true }));

@@ -3,8 +3,8 @@
 import { execFileSync } from "node:child_process";
 import * as dgram from "node:dgram";
 import { afterEach, describe, expect, it } from "vitest";
-import { MemcachedProcess, PORT, startMemcached } from "../support/memcachedProcess";
-import { argValue, stackArtifacts } from "../support/stackArtifacts";
+import { MemcachedProcess, PORT, startMemcached } from "../harness/memcachedProcess";
+import { argValue, stackArtifacts } from "../harness/stackArtifacts";
 
 /** UDP sockets the process owns, from `ss` (iproute2). */
 function udpSocketsOf(pid: number): string[] {

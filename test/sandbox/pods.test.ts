@@ -1,55 +1,41 @@
-// Real pods: the local stack, deployed by the real `pulumi up` onto one real node (containerd + runc, a
-// kubelet, kube-proxy, CoreDNS, NetworkPolicy enforced), so its probes, security contexts, DNS names,
-// hostPort and NetworkPolicies run for real. Images are stand-ins built from Debian's binaries (the log
-// says which); mcrouter is replaced by a memcached-protocol forwarder that is NOT mcrouter.
+// Real pods: the sandbox `npm start` runs (sandbox/sandbox.ts), in a state directory of its own: the local stack
+// deployed by the real `pulumi up` onto one real node (containerd + runc, a kubelet, kube-proxy, CoreDNS,
+// NetworkPolicy enforced), so its probes, security contexts, DNS names, hostPort and NetworkPolicies run for real.
+// Images are stand-ins built from Debian's binaries (the log says which); mcrouter's is a memcached-protocol
+// forwarder that is NOT mcrouter.
 import { execFile } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../lib/config/schema";
 import { MCROUTER_METRICS_PORT, METRICS_PORT } from "../../lib/ports";
 import { CACHE_CLIENT_LABEL } from "../../lib/tiers/labels";
 import { MEMCACHED_READINESS_COMMAND } from "../../lib/tiers/memcachedArgs";
 import { DATA_PATH_CHECK_SCRIPT } from "../../lib/tiers/dataPathCheck";
-import { kubectl, kubectlJson, log, waitFor } from "../../scripts/e2e/controlPlane";
-import { Cli } from "../../scripts/e2e/pulumiStack";
-import { initStack, leftovers, pods, ready } from "../../scripts/e2e/stacks";
-import { MCROUTER_EXPORTER_STANDIN_IMAGE, MCROUTER_STANDIN_IMAGE } from "../../scripts/realpods/images";
-import { NODE_IP, NODE_NAME, RealNode, startRealNode, stopRealNode } from "../../scripts/realpods/node";
-import { committedStackConfig } from "../support/program";
-import { timed } from "../e2e/setup";
-import { PROJECT_NAME } from "../../lib/project";
+import { NODE_IP, NODE_NAME, nodeStatus, stopNode } from "../../sandbox/node";
+import { kubectl, kubectlJson, log, waitFor } from "../../sandbox/process";
+import { RUN, StartReport, startSandbox, stopSandbox } from "../../sandbox/sandbox";
+import { leftovers, pods, ready } from "../../sandbox/stack";
+import { timed } from "../harness/e2e";
+import { sandboxBins } from "../harness/sandbox";
 
-const bins = {
-  realpods: process.env.REALPODS_BIN ?? "",
-  own: process.env.REALPODS_OWN_BIN ?? "",
-  exporter: process.env.MEMCACHED_EXPORTER_BIN ?? "",
-};
-if (!bins.realpods || !bins.own || !bins.exporter)
-  throw new Error("the real-pods e2e runs through `npm run test:realpods` (scripts/realpods.sh)");
-
-let node: RealNode;
-let dir: string;
-let cli: Cli;
+const root = mkdtempSync(join(tmpdir(), "memcached-gke-sandbox-pods-"));
+let report: StartReport;
 let failed = false;
-
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "memcached-gke-realpods-"));
-  node = await startRealNode(dir, bins);
-}, 420_000);
 
 afterEach((ctx) => {
   if (ctx.task.result?.state === "fail") failed = true;
 });
 afterAll(async () => {
-  const left = await stopRealNode();
+  // A test that failed half-way leaves the node: take it down in any case, and keep its logs then.
+  const left = nodeStatus() ? await stopNode() : [];
   if (left.length) log(`LEFT ON THE HOST:\n${left.join("\n")}`);
-  if (failed || left.length) log(`logs kept in ${dir}`);
-  else rmSync(dir, { recursive: true, force: true });
+  if (failed || left.length) log(`logs kept in ${root}`);
+  else rmSync(root, { recursive: true, force: true });
 }, 180_000);
 
-const kc = () => node.kubeconfig;
+const kc = () => report.kubeconfig;
 const exec = (namespace: string, pod: string, command: string[], timeoutMs = 30_000) =>
   kubectl(kc(), ["exec", "-n", namespace, pod, "--", ...command], undefined, timeoutMs);
 const memcachedPods = async () =>
@@ -95,23 +81,18 @@ async function probePod(name: string, namespace: string, labels: Record<string, 
 }
 
 describe("the local stack on a real node", () => {
-  it("pulumi up of the local stack (one node, the mcrouter stand-in) waits until every pod is Ready for real", async () => {
-    const committed = committedStackConfig("local");
-    cli = await initStack(dir, node, "local", {
-      ...committed,
-      [`${PROJECT_NAME}:existingCluster`]: {
-        ...committed[`${PROJECT_NAME}:existingCluster`],
-        kubeconfig: node.kubeconfig,
-        context: "kwok",
-        nodeCount: 1,
-      },
-      [`${PROJECT_NAME}:mcrouter`]: { ...committed[`${PROJECT_NAME}:mcrouter`], image: MCROUTER_STANDIN_IMAGE },
-      [`${PROJECT_NAME}:metrics`]: {
-        ...committed[`${PROJECT_NAME}:metrics`],
-        mcrouterExporterImage: MCROUTER_EXPORTER_STANDIN_IMAGE,
-      },
-    });
-    await timed("pulumi up onto the real node", () => cli(["up", "--yes", "--skip-preview"], 600_000));
+  it("npm start's deploy: every pod Ready by its own probes, the tutorial's check and the bounded run pass", async () => {
+    [report] = await timed("the sandbox's start (node, images, pulumi up, checks)", () =>
+      startSandbox({ bins: sandboxBins(), root }),
+    );
+    expect(report.standIns.map((i) => i.key)).toEqual([
+      "memcached.image",
+      "sampleApp.image",
+      "metrics.memcachedExporterImage",
+      "mcrouter.image",
+      "metrics.mcrouterExporterImage",
+    ]);
+    expect(RUN).toEqual({ sets: 2000, absent: 500 });
     const memcached = await memcachedPods();
     expect(memcached.map((p) => [p.metadata.name, ready(p)])).toEqual([
       ["memcached-0", true],
@@ -161,7 +142,7 @@ describe("the local stack on a real node", () => {
   });
 
   it("the metrics commands the stack exports (kubectl port-forward + curl) show each tier's exporter answering", async () => {
-    const outputs = JSON.parse((await cli(["stack", "output", "--json"])).stdout);
+    const outputs = report.outputs;
     const run = (command: string) =>
       new Promise<string>((resolve, reject) =>
         execFile(
@@ -340,9 +321,10 @@ describe("the local stack on a real node", () => {
     expect([status.restartCount, status.lastState.terminated?.reason]).toEqual([0, undefined]);
   });
 
-  it("pulumi destroy removes the stack, and the node's teardown leaves the host as it was", async () => {
-    await timed("pulumi destroy", () => cli(["destroy", "--yes", "--skip-preview"], 600_000));
+  it("pulumi destroy removes the stack, and npm stop's teardown leaves the host as it was", async () => {
+    await timed("pulumi destroy", () => report.cli(["destroy", "--yes", "--skip-preview"], 600_000));
     expect(await leftovers(kc())).toEqual([]);
-    expect(await stopRealNode()).toEqual([]);
+    expect(await stopSandbox({ root })).toEqual({ left: [], nothing: false });
+    expect(nodeStatus()).toBeUndefined();
   });
 });

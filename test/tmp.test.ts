@@ -1,5 +1,0 @@
-import { it } from "vitest";
-import { runProgram } from "./harness";
-it("x", async () => {
-  await runProgram("dev");
-});
