@@ -83,6 +83,13 @@ export const clusterName = gke?.clusterName;
 export const clusterLocation = gke?.location;
 export const nodeCount = config.nodeCount;
 export const kubeconfig = gke?.kubeconfig;
+export const gcpProject = config.cluster ? config.project : undefined;
+export const nodeLocalDnsCache = config.cluster?.nodeLocalDnsCache;
+/** Target existing: the kubeconfig and context as configured (empty: $KUBECONFIG or ~/.kube/config, its current). */
+export const existingCluster = config.existingCluster && {
+  kubeconfig: config.existingCluster.kubeconfig,
+  context: config.existingCluster.context,
+};
 export const namespace = memcached.namespace;
 /** Each tier's namespace: where the sandbox's checks and `npm run smoke` look. */
 export const namespaces = { memcached: memcached.namespace, mcrouter: mcrouter.namespace, sampleApp: app.namespace };

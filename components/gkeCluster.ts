@@ -12,6 +12,7 @@ import {
 } from "../lib/gke/cluster";
 import { clusterIdentity, kubernetesClusterIdentifier } from "../lib/gke/identity";
 import { IN_TRANSIT_ENCRYPTION } from "../lib/gke/requestRules";
+import { TEMPORARY_POOL } from "../lib/gke/quotas";
 import { KUBERNETES_PROVIDER_OPTIONS } from "../lib/kubernetesProvider";
 import { MCROUTER_PORT } from "../lib/ports";
 import { ReplacementGuard } from "./replacementGuard";
@@ -88,14 +89,15 @@ export class GkeCluster extends pulumi.ComponentResource {
         // GKE creates a default pool with the cluster, which the provider then deletes; ours is managed
         // separately. While it lives it runs as the node account, shielded, on a small standard disk (no SSD quota).
         removeDefaultNodePool: true,
-        initialNodeCount: 1,
+        initialNodeCount: TEMPORARY_POOL.nodesPerZone,
         nodeConfig: {
           serviceAccount: nodeSa.email,
           oauthScopes: OAUTH_SCOPES,
           shieldedInstanceConfig: SHIELDED,
           imageType: IMAGE_TYPE,
-          diskType: "pd-standard",
-          diskSizeGb: 20,
+          machineType: TEMPORARY_POOL.machineType,
+          diskType: TEMPORARY_POOL.diskType,
+          diskSizeGb: TEMPORARY_POOL.diskSizeGb,
         },
         releaseChannel: { channel: c.releaseChannel },
         networkingMode: "VPC_NATIVE",

@@ -1,7 +1,12 @@
 // The GKE half against GKE's request rules (lib/gke/requestRules.ts): every committed GKE stack, and each change a
 // user is likely to make to it, recorded under mocks and checked against every rule; then what each rule exists
 // for, asserted on the exact requests; then the two dynamic resources' providers, run as Pulumi runs them.
+import { createServer } from "node:http";
+import { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
+import { parseStackConfig } from "../lib/config/validate";
+import { quotaNeeds } from "../lib/gke/quotas";
+import { managedPrometheusProblems, promQuery } from "../scripts/smoke/managedPrometheus";
 import { apiPropagationWaitProvider } from "../components/apiPropagationWait";
 import { clusterIdentity, identityFingerprint, kubernetesClusterIdentifier } from "../lib/gke/identity";
 import { GuardInputs, replacementGuardProvider, replacementRefusal } from "../lib/gke/replacementGuard";
@@ -13,7 +18,7 @@ import {
   MANAGED_COLLECTOR_NAMESPACES,
   requestRuleViolations,
 } from "../lib/gke/requestRules";
-import { COMMITTED_STACKS, stackConfig } from "../lib/stackFiles";
+import { COMMITTED_STACKS, rawStackConfig, stackConfig } from "../lib/stackFiles";
 import { ProgramRun, Recorded, runProgram } from "./harness/mocks";
 import { committedStackConfig } from "../lib/stackFiles";
 
@@ -250,5 +255,102 @@ describe("the ApiPropagationWait's provider", () => {
 
   it("is the resource GKE2 looks for", () => {
     expect(API_WAIT).toBe("pulumi-nodejs:dynamic/gcp:ApiPropagationWait");
+  });
+});
+
+describe("the quota a stack draws on (docs/gke.md's table)", () => {
+  const needs = (stack: string, fields: Record<string, unknown> = {}) =>
+    quotaNeeds(parseStackConfig(rawStackConfig(stack, withCluster(stack, fields))).cluster!);
+
+  it.each([
+    [
+      "dev: a zonal temporary pool of 1 e2-medium, then 3–6 e2-standard-2 on pd-balanced, a surge node",
+      "dev",
+      {},
+      [
+        { metric: "CPUS", atCreate: 6, atMax: 14 },
+        { metric: "DISKS_TOTAL_GB", atCreate: 20, atMax: 0 },
+        { metric: "SSD_TOTAL_GB", atCreate: 90, atMax: 210 },
+        { metric: "INSTANCES", atCreate: 3, atMax: 7 },
+        { metric: "IN_USE_ADDRESSES", atCreate: 3, atMax: 7 },
+      ],
+    ],
+    [
+      "prod: a temporary e2-medium in each of 3 zones (CPUS), then n2-highmem-4 (N2_CPUS), a surge node a zone",
+      "prod",
+      {},
+      [
+        { metric: "CPUS", atCreate: 6, atMax: 0 },
+        { metric: "N2_CPUS", atCreate: 12, atMax: 36 },
+        { metric: "DISKS_TOTAL_GB", atCreate: 60, atMax: 0 },
+        { metric: "SSD_TOTAL_GB", atCreate: 150, atMax: 450 },
+        { metric: "INSTANCES", atCreate: 3, atMax: 9 },
+        { metric: "IN_USE_ADDRESSES", atCreate: 3, atMax: 9 },
+      ],
+    ],
+    [
+      "dev with private nodes on pd-standard: no external address, one disk metric",
+      "dev",
+      { privateNodes: true, diskType: "pd-standard" },
+      [
+        { metric: "CPUS", atCreate: 6, atMax: 14 },
+        { metric: "DISKS_TOTAL_GB", atCreate: 90, atMax: 210 },
+        { metric: "INSTANCES", atCreate: 3, atMax: 7 },
+      ],
+    ],
+  ])("%s", (_, stack, fields, expected) => {
+    expect(needs(stack, fields)).toEqual(expected);
+  });
+});
+
+describe("the smoke check's question to Managed Prometheus", () => {
+  const ns = { memcached: "memcached", mcrouter: "mcrouter" };
+  const answers = (values: Record<string, Record<string, number>>) => async (promql: string) => values[promql] ?? {};
+
+  it("passes when every pod's up and exporter series are 1", async () => {
+    const query = answers({
+      'up{namespace="memcached"}': { "memcached-0": 1, "memcached-1": 1 },
+      'memcached_up{namespace="memcached"}': { "memcached-0": 1, "memcached-1": 1 },
+      'up{namespace="mcrouter"}': { "mcrouter-a": 1 },
+      'mcrouter_up{namespace="mcrouter"}': { "mcrouter-a": 1 },
+    });
+    expect(await managedPrometheusProblems(query, ns, { memcached: 2, mcrouter: 1 })).toEqual([]);
+  });
+
+  it("names each series that is missing or 0", async () => {
+    const query = answers({
+      'up{namespace="memcached"}': { "memcached-0": 1, "memcached-1": 1 },
+      'memcached_up{namespace="memcached"}': { "memcached-0": 1, "memcached-1": 0 },
+      'up{namespace="mcrouter"}': { "mcrouter-a": 1 },
+    });
+    expect(await managedPrometheusProblems(query, ns, { memcached: 2, mcrouter: 1 })).toEqual([
+      'memcached_up is 1 for 1 of 2 memcached pods ({"memcached-0":1,"memcached-1":0})',
+      "mcrouter_up is 1 for 0 of 1 mcrouter pods ({})",
+    ]);
+  });
+
+  it("asks Cloud Monitoring's Prometheus API with the bearer token, and reads its answer", async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.headers.authorization} ${req.url}`);
+      res.end(
+        JSON.stringify({
+          status: "success",
+          data: { resultType: "vector", result: [{ metric: { pod: "memcached-0" }, value: [1, "1"] }] },
+        }),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+      expect(await promQuery(base, "my-gcp-project", "t0ken", 'up{namespace="memcached"}')).toEqual({
+        "memcached-0": 1,
+      });
+      expect(seen).toEqual([
+        `Bearer t0ken /v1/projects/my-gcp-project/location/global/prometheus/api/v1/query?query=${encodeURIComponent('up{namespace="memcached"}')}`,
+      ]);
+    } finally {
+      server.close();
+    }
   });
 });

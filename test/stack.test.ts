@@ -72,6 +72,7 @@ describe("dev stack (GKE)", async () => {
         oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
         shieldedInstanceConfig: SHIELDED,
         imageType: "COS_CONTAINERD",
+        machineType: "e2-medium",
         diskType: "pd-standard",
         diskSizeGb: 20,
       },

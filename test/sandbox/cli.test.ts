@@ -164,6 +164,18 @@ describe("npm start, again, and npm stop", () => {
     expect(reply.replace(/\r/g, "")).toBe("STORED\nVALUE mykey 0 5\nhello\nEND\n");
   });
 
+  it("npm run smoke, in that shell, passes every check that applies off GKE and names the one it skips", async () => {
+    const out = await shell(`cd ${ROOT} && npm run --silent smoke -- --stack local`, 300_000);
+    for (const check of ["pods", "DNS from the tiers", "$NODE_NAME", "hostPort and NetworkPolicy", "shards"]) {
+      expect(out).toContain(`PASS ${check}`);
+    }
+    expect(out).toMatch(/SKIP NodeLocal DNSCache: .*: not GKE/);
+    expect(out).toMatch(/SKIP Managed Prometheus: .*: not GKE/);
+    expect(out).toContain("every check passed");
+    // Its scratch namespace is going or gone; nothing else of it stays.
+    expect(await shell("kubectl get namespaces -o name")).not.toMatch(/smoke-.*Active/);
+  });
+
   it("npm start again finds the node running and converges, replacing nothing", async () => {
     const run = await npm(["start"]);
     expect(run.code, run.output).toBe(0);
