@@ -104,18 +104,19 @@ export const CLUSTER_REPLACED_BY = {
 export type ClusterIdentity = Record<keyof typeof CLUSTER_REPLACED_BY, string>;
 
 /**
- * Fields the stack holds constant because changing them replaces the cluster or the pool (datapath_provider
- * L2435-2439; node_config's oauth_scopes L560, metadata L543, shielded_instance_config L646), and fields that roll
- * every node of the pool in place (node_config.go L3932-3942 UpdateNodePoolRequest: machine_type, disk_size_gb,
- * disk_type; image_type L4234; node_locations resource_container_node_pool.go L1907).
+ * Config fields that re-create every node of the pool, in place (a surge node at a time): the provider updates the
+ * pool, GKE rolls its nodes. (Fields the stack holds constant because changing them would replace the cluster or
+ * the pool: datapath_provider L2435-2439; node_config's oauth_scopes L560, metadata L543, shielded_instance_config
+ * L646.)
  */
-export const NODE_POOL_ROLLED_BY = [
-  "machineType",
-  "diskSizeGb",
-  "diskType",
-  "nodeLocations",
-  "nodeLocalDnsCache",
-] as const;
+export const NODE_POOL_ROLLED_BY = {
+  machineType: "node_config.machine_type, UpdateNodePoolRequest (node_config.go L3932-3942)",
+  diskSizeGb: "node_config.disk_size_gb, UpdateNodePoolRequest (node_config.go L3932-3942)",
+  diskType: "node_config.disk_type, UpdateNodePoolRequest (node_config.go L3932-3942)",
+  nodeLocations: "node_locations, updated in place (resource_container_node_pool.go L1907)",
+  nodeLocalDnsCache:
+    "addons_config.dns_cache_config, updated in place; GKE re-creates the nodes to apply it (GKE 'Set up NodeLocal DNSCache')",
+} as const;
 
 /** RFC 5737's documentation ranges: never a real network, so an authorized network there locks everyone out. */
 export const DOCUMENTATION_RANGES = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"] as const;
