@@ -19,22 +19,33 @@ import { readStackConfig } from "./lib/config/stackConfig";
 import { apisFor, CLUSTER_TYPES, GCP } from "./lib/gke/requestRules";
 
 const config = readStackConfig();
+// With deletion protection every resource is protected (children inherit it): `pulumi destroy` deletes
+// dependents before it reaches a protected resource, so protecting the cluster alone would lose the cache first.
+const protect = config.cluster?.deletionProtection === true;
 
 const apis =
   config.cluster &&
-  new ProjectApis("apis", {
-    project: config.project,
-    services: apisFor([...CLUSTER_TYPES, ...(config.metrics.enabled ? [GCP.dashboard] : [])]),
-  });
+  new ProjectApis(
+    "apis",
+    {
+      project: config.project,
+      services: apisFor([...CLUSTER_TYPES, ...(config.metrics.enabled ? [GCP.dashboard] : [])]),
+    },
+    { protect },
+  );
 const gke =
   config.cluster &&
   apis &&
-  new GkeCluster("gke", {
-    project: config.project,
-    cluster: config.cluster,
-    managedPrometheus: config.metrics.enabled,
-    apisReady: apis.ready,
-  });
+  new GkeCluster(
+    "gke",
+    {
+      project: config.project,
+      cluster: config.cluster,
+      managedPrometheus: config.metrics.enabled,
+      apisReady: apis.ready,
+    },
+    { protect },
+  );
 const provider =
   gke?.provider ??
   new k8s.Provider("existing", {
@@ -43,7 +54,7 @@ const provider =
     renderYamlToDirectory: config.existingCluster?.renderYamlToDirectory || undefined,
     ...KUBERNETES_PROVIDER_OPTIONS,
   });
-const opts = { providers: [provider] };
+const opts = { providers: [provider], protect };
 
 const memcached = new Memcached(
   "memcached",
@@ -72,11 +83,11 @@ const app = new SampleApp("sample-app", { config: config.sampleApp }, opts);
 
 const dashboard =
   config.cluster && apis && config.metrics.enabled
-    ? new MetricsDashboard("dashboard", {
-        project: config.project,
-        displayName: `memcached (${config.cluster.name})`,
-        apisReady: apis.ready,
-      })
+    ? new MetricsDashboard(
+        "dashboard",
+        { project: config.project, displayName: `memcached (${config.cluster.name})`, apisReady: apis.ready },
+        { protect },
+      )
     : undefined;
 
 export const clusterName = gke?.clusterName;

@@ -54,9 +54,6 @@ export class GkeCluster extends pulumi.ComponentResource {
     const gcp: typeof Gcp = require("@pulumi/gcp");
     const { project, cluster: c } = args;
     const pool = nodePoolShape(c);
-    // Protected resources cannot be deleted or replaced: `pulumi destroy` and a replacement stop before any step,
-    // where GKE's deletion protection alone would refuse only after the pool, the objects and the account are gone.
-    const protect = c.deletionProtection;
 
     const guard = new ReplacementGuard(
       `${name}-guard`,
@@ -140,7 +137,6 @@ export class GkeCluster extends pulumi.ComponentResource {
       {
         parent: this,
         dependsOn: [...ready, ...roleBindings],
-        protect,
         // Settings of the removed default pool: changing them would replace the whole cluster for nothing.
         ignoreChanges: ["nodeConfig", "initialNodeCount", "nodePools"],
       },
@@ -181,7 +177,6 @@ export class GkeCluster extends pulumi.ComponentResource {
       {
         parent: this,
         dependsOn: [...ready, ...roleBindings, ...nat],
-        protect,
         // Under autoscaling the size is the autoscaler's: a refresh must not make `pulumi up` resize the pool back.
         ignoreChanges: c.maxNodeCount > 0 ? ["nodeCount"] : [],
       },

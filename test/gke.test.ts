@@ -78,10 +78,13 @@ describe.each(GKE_STACKS)("%s stack: GKE's request rules", (stack) => {
     }
   });
 
-  it("protects the cluster and its pool exactly when deletionProtection is on", async () => {
+  it("protects every resource of the stack exactly when deletionProtection is on", async () => {
     const run = await committed();
     const on = committedStackConfig(stack)["memcached-gke:cluster"].deletionProtection;
-    expect([run.one(GCP.cluster).protect, run.one(GCP.nodePool).protect]).toEqual([on, on]);
+    expect(run.resources.length).toBeGreaterThan(40);
+    expect([...new Set(run.resources.map((r) => r.protect))]).toEqual([on]);
+    const off = await runProgram(stack, withCluster(stack, { deletionProtection: !on }));
+    expect([...new Set(off.resources.map((r) => r.protect))]).toEqual([!on]);
   });
 
   it("replaces the Kubernetes provider with the cluster: each replacing field changes its clusterIdentifier", async () => {

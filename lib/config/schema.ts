@@ -56,7 +56,7 @@ export const SCHEMA = {
     diskType: oneOf("node boot disk type", "pd-balanced", ["pd-standard", "pd-balanced", "pd-ssd"] as const),
     releaseChannel: oneOf("GKE release channel", "REGULAR", ["RAPID", "REGULAR", "STABLE"] as const),
     deletionProtection: boolean(
-      "refuse to delete or replace the cluster: GKE's deletion protection, and the cluster and its pool protected in Pulumi's state",
+      "GKE's deletion protection, and every resource of the stack protected in Pulumi's state: pulumi destroy, and any change that would delete or replace a resource, refuse before deleting anything",
       true,
     ),
     controlPlaneEndpoint: oneOf(

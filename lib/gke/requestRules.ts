@@ -249,16 +249,17 @@ export const RULES: RequestRule[] = [
   },
   {
     id: "GKE5",
-    rule: "deletion protection holds end to end: a protected cluster and its pool are protected resources too",
+    rule: "deletion protection holds end to end: with a protected cluster, every resource of the stack is protected",
     source:
       "deletion_protection is checked in the cluster's Delete only (resource_container_cluster.go L5529-5530), after the engine " +
       "deleted every dependent: objects, pool, service account (terraform-google-modules/terraform-google-kubernetes-engine#1866); " +
-      "Pulumi refuses to delete or replace a protected resource before any step",
+      "Pulumi's engine too deletes a protected resource's unprotected dependents before it refuses the protected one " +
+      "(test/e2e/protection.test.ts); a protected resource is never deleted or replaced",
     check: (rs) =>
       byType(rs, GCP.cluster)
         .filter((c) => c.props.deletionProtection === true)
         .flatMap((c) =>
-          [c, ...byType(rs, GCP.nodePool)]
+          rs
             .filter((r) => r.protect !== true)
             .map(
               (r) => `${r.type} ${r.name} is not a protected resource while cluster ${c.name} has deletionProtection`,

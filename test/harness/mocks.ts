@@ -103,6 +103,7 @@ export async function runProgram(
   // stack, as the engine runs it) records each resource's, by resource, then by name once all are known.
   const names = new WeakMap<pulumi.Resource, string>();
   const options = new Map<string, { dependsOn: pulumi.Resource[]; protect: boolean }>();
+  const protects = new WeakMap<pulumi.Resource, boolean>();
   let program: Record<string, unknown> = {};
   // The program's own throw is caught inside the stack: thrown out of it, the stack's outputs would reject too,
   // and nothing awaits them (an unhandled rejection per failing run).
@@ -113,7 +114,10 @@ export async function runProgram(
       const dependsOn = ([] as pulumi.Resource[]).concat(
         (a.opts.dependsOn as pulumi.Resource | pulumi.Resource[]) ?? [],
       );
-      options.set(`${a.type}::${a.name}`, { dependsOn, protect: a.opts.protect === true });
+      // A resource without its own `protect` inherits its parent's (transformations see the options as given).
+      const protect = a.opts.protect ?? (a.opts.parent ? protects.get(a.opts.parent) : undefined) ?? false;
+      protects.set(a.resource, protect);
+      options.set(`${a.type}::${a.name}`, { dependsOn, protect });
       return undefined;
     });
     program = await loadProgramAfresh().catch((e: Error) => {
