@@ -13,6 +13,11 @@ import { TOOL_VERSIONS } from "../scripts/toolVersions";
 
 const EXPORTER_IMAGE = "quay.io/prometheus/memcached-exporter:v0.16.0";
 const MCROUTER_EXPORTER_IMAGE = "ghcr.io/dev25/mcrouter_exporter:0.5.0";
+/** Both exporters' probes: their own port only (with memcached or mcrouter down they answer *_up 0). */
+const EXPORTER_PROBES = {
+  readinessProbe: { httpGet: { path: "/", port: "metrics" }, periodSeconds: 10 },
+  livenessProbe: { tcpSocket: { port: "metrics" }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
+};
 const SELECTOR = { "app.kubernetes.io/name": "memcached", "app.kubernetes.io/instance": "memcached-gke" };
 const MCROUTER_SELECTOR = { "app.kubernetes.io/name": "mcrouter", "app.kubernetes.io/instance": "memcached-gke" };
 const collectors = ["gmp-system", "gke-gmp-system"].map((ns) => ({
@@ -34,13 +39,7 @@ describe.each(COMMITTED_STACKS)("%s stack: metrics", async (stack) => {
       ports: [{ name: "metrics", containerPort: 9150, protocol: "TCP" }],
       resources: { requests: amounts, limits: amounts },
       securityContext: pod.containers[0].securityContext,
-      readinessProbe: { httpGet: { path: "/", port: "metrics" }, periodSeconds: 10 },
-      livenessProbe: {
-        tcpSocket: { port: "metrics" },
-        initialDelaySeconds: 10,
-        periodSeconds: 20,
-        failureThreshold: 3,
-      },
+      ...EXPORTER_PROBES,
     });
   });
 
@@ -53,13 +52,7 @@ describe.each(COMMITTED_STACKS)("%s stack: metrics", async (stack) => {
       ports: [{ name: "metrics", containerPort: 9442, protocol: "TCP" }],
       resources: { requests: amounts, limits: amounts },
       securityContext: mcrouterPod.containers[0].securityContext,
-      readinessProbe: { httpGet: { path: "/", port: "metrics" }, periodSeconds: 10 },
-      livenessProbe: {
-        tcpSocket: { port: "metrics" },
-        initialDelaySeconds: 10,
-        periodSeconds: 20,
-        failureThreshold: 3,
-      },
+      ...EXPORTER_PROBES,
     });
   });
 

@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { DEFAULTS } from "../../lib/config/schema";
 import { GKE_SYSTEM_PODS } from "../../lib/capacity/gkeNodes";
 import { kubectlJson } from "../../sandbox/process";
-import { gkeShapedNodes, NodePoolShape } from "../harness/gkeShape";
+import { gkeShapedNodes, NodePoolShape, SYSTEM_POD_LABEL } from "../harness/gkeShape";
+import { systemPlaceholderPods } from "../harness/kwok";
 import { Cli } from "../../sandbox/pulumi";
 import { initStack, leftovers, pods, ready } from "../../sandbox/stack";
 import { committedPool, gkeSizedStackConfig } from "../harness/stacks";
@@ -71,19 +72,10 @@ function gkeShapedSuite(
     });
 
     it("GKE's own pods crowd the first node, as on the capacity model's fullest node", async () => {
-      const system = (
-        await kubectlJson(cp().kubeconfig, [
-          "get",
-          "pods",
-          "-n",
-          "kube-system",
-          "-l",
-          "e2e.memcached-gke/gke-system-pod",
-        ])
-      ).items;
+      const system = await systemPlaceholderPods(cp().kubeconfig);
       const onFirst = system
         .filter((p: any) => p.spec.nodeName === cp().nodes[0])
-        .map((p: any) => p.metadata.labels["e2e.memcached-gke/gke-system-pod"])
+        .map((p: any) => p.metadata.labels[SYSTEM_POD_LABEL])
         .sort();
       expect(onFirst).toEqual(GKE_SYSTEM_PODS.map((p) => p.name).sort());
     });

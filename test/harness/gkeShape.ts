@@ -4,6 +4,9 @@ import { GKE_SYSTEM_PODS, gkeAllocatable, gkeSystemLoad, Resources } from "../..
 import { machineShape } from "../../lib/capacity/machineTypes";
 import { cpuQuantity, mebibytes } from "../../lib/quantity";
 
+/** The label of each placeholder for one of GKE's own pods: the pod it stands for. */
+export const SYSTEM_POD_LABEL = "e2e.memcached-gke/gke-system-pod";
+
 export interface KwokNode {
   name: string;
   labels: Record<string, string>;
@@ -72,7 +75,7 @@ export function gkeShapedNodes(pool: NodePoolShape): KwokNode[] {
  */
 export function systemPlaceholders(nodes: KwokNode[]): object[] {
   return GKE_SYSTEM_PODS.map((pod) => {
-    const labels = { "e2e.memcached-gke/gke-system-pod": pod.name };
+    const labels = { [SYSTEM_POD_LABEL]: pod.name };
     const container = {
       name: pod.name,
       image: "registry.k8s.io/pause:3.10",

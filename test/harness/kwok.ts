@@ -4,7 +4,11 @@
 import { GKE_SYSTEM_PODS } from "../../lib/capacity/gkeNodes";
 import { addProcess, ControlPlane, startControlPlane } from "../../sandbox/controlPlane";
 import { freePort, kubectl, kubectlJson, log, waitFor } from "../../sandbox/process";
-import { KwokNode, systemPlaceholders } from "./gkeShape";
+import { KwokNode, SYSTEM_POD_LABEL, systemPlaceholders } from "./gkeShape";
+
+/** The placeholders of GKE's own pods in kube-system. */
+export const systemPlaceholderPods = async (kubeconfig: string): Promise<any[]> =>
+  (await kubectlJson(kubeconfig, ["get", "pods", "-n", "kube-system", "-l", SYSTEM_POD_LABEL])).items;
 
 export const KWOK_CONTEXT = "kwok";
 
@@ -68,14 +72,7 @@ export async function startKwokCluster(dir: string, kwokNodes: KwokNode[]): Prom
     JSON.stringify({ apiVersion: "v1", kind: "List", items: placeholders }),
   );
   await waitFor("GKE's own pods (placeholders) Running", 120_000, async () => {
-    const list = await kubectlJson(kubeconfig, [
-      "get",
-      "pods",
-      "-n",
-      "kube-system",
-      "-l",
-      "e2e.memcached-gke/gke-system-pod",
-    ]);
+    const list = { items: await systemPlaceholderPods(kubeconfig) };
     const expected = systemPodCount(kwokNodes.length);
     return list.items.length === expected && list.items.every((p: any) => p.status?.phase === "Running");
   });
