@@ -78,7 +78,7 @@ export class TierNamespace extends pulumi.ComponentResource {
         metadata: { ...metadata, name: args.component },
         automountServiceAccountToken: false,
       },
-      { parent: this, dependsOn: [ns] },
+      { parent: this, dependsOn: [ns], deletedWith: ns },
     );
     const defaultDeny = new k8s.networking.v1.NetworkPolicy(
       `${name}-default-deny`,
@@ -86,7 +86,7 @@ export class TierNamespace extends pulumi.ComponentResource {
         metadata: { ...metadata, name: "default-deny" },
         spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
       },
-      { parent: this, dependsOn: [ns] },
+      { parent: this, dependsOn: [ns], deletedWith: ns },
     );
     this.podPrerequisites = [ns, serviceAccount, defaultDeny];
     if (args.allowDnsEgress) {
@@ -115,7 +115,7 @@ export class TierNamespace extends pulumi.ComponentResource {
               ],
             },
           },
-          { parent: this, dependsOn: [ns] },
+          { parent: this, dependsOn: [ns], deletedWith: ns },
         ),
       );
     }
@@ -127,14 +127,18 @@ export class TierNamespace extends pulumi.ComponentResource {
     this.registerOutputs({ namespace: this.namespace, serviceAccountName: this.serviceAccountName });
   }
 
-  /** Options of an object of the tier: it waits for the namespace, and nothing else. */
+  /**
+   * Options of an object of the tier: it waits for the namespace, and nothing else; and it goes with the namespace
+   * (deletedWith): when the namespace is deleted, Kubernetes deletes what is in it, so the engine deletes the
+   * namespace alone instead of each object, one dependency level after another, before it.
+   */
   inNamespace(parent: pulumi.Resource): pulumi.CustomResourceOptions {
-    return { parent, dependsOn: [this.namespaceResource] };
+    return { parent, dependsOn: [this.namespaceResource], deletedWith: this.namespaceResource };
   }
 
   /** Options of a workload of the tier: it also waits for its pods' prerequisites, and for `more`. */
   forWorkload(parent: pulumi.Resource, ...more: pulumi.Resource[]): pulumi.CustomResourceOptions {
-    return { parent, dependsOn: [...this.podPrerequisites, ...more] };
+    return { ...this.inNamespace(parent), dependsOn: [...this.podPrerequisites, ...more] };
   }
 
   /** A NetworkPolicy admitting `from` to the tier's pods, on `port` only. */
@@ -178,7 +182,7 @@ export class TierNamespace extends pulumi.ComponentResource {
     if (!collector) return;
     const metadata = this.metadata(t.objectName);
     // After the workload is Ready: on a new GKE cluster the webhook that admits Rules may not serve yet (GKE10).
-    const afterWorkload = { parent, dependsOn: [this.namespaceResource, t.workload] };
+    const afterWorkload = { ...this.inNamespace(parent), dependsOn: [this.namespaceResource, t.workload] };
     new k8s.apiextensions.CustomResource(
       `${name}-scrape`,
       { ...scrapeObject(collector, this.selector), metadata },

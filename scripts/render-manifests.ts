@@ -18,7 +18,9 @@ export async function renderManifests(
   const stateDir = mkdtempSync(join(tmpdir(), "memcached-gke-render-"));
   try {
     const section = `${PROJECT_NAME}:existingCluster`;
-    const config = { ...stackConfig, [section]: { ...stackConfig[section], renderYamlToDirectory: outDir } };
+    // Rendering needs no cluster (validation refuses a kubeconfig with it).
+    const { kubeconfig: _kubeconfig, context: _context, ...fields } = stackConfig[section] ?? {};
+    const config = { ...stackConfig, [section]: { ...fields, renderYamlToDirectory: outDir } };
     const cli = pulumiCli(prepareProject(stateDir, "render", config), stateDir);
     await cli(["stack", "init", "render"]);
     await cli(["up", "--yes", "--skip-preview"]);

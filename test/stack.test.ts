@@ -422,4 +422,17 @@ describe("local stack (existing cluster)", async () => {
     expect(run.outputs.clusterName).toBeUndefined();
     expect(run.outputs.kubeconfig).toBeUndefined();
   });
+
+  it("lets each namespace take its objects along (deletedWith): destroy deletes the namespaces, Kubernetes their content", () => {
+    const namespaces = run.byType("kubernetes:core/v1:Namespace");
+    expect(namespaces.map((n) => [n.inputs.metadata.name, n.deletedWith])).toEqual([
+      ["memcached", undefined],
+      ["mcrouter", undefined],
+      ["cache-clients", undefined],
+    ]);
+    const resourceOf = Object.fromEntries(namespaces.map((n) => [n.inputs.metadata.name, n.name]));
+    const namespaced = run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.inputs.metadata?.namespace);
+    expect(namespaced.length).toBeGreaterThan(20);
+    for (const r of namespaced) expect(r.deletedWith, r.name).toBe(resourceOf[r.inputs.metadata.namespace]);
+  });
 });

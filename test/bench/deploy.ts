@@ -24,7 +24,7 @@ import { gkeShapedNodes } from "../harness/gkeShape";
 import { startKwokCluster } from "../harness/kwok";
 import { sandboxBins } from "../harness/sandbox";
 import { committedPool } from "../harness/stacks";
-import { median, seconds, table, writeSection } from "./report";
+import { median, onInterrupt, seconds, table, writeSection } from "./report";
 
 /** Issue #24's targets on the real node (ratio to kubectl) and the KWOK regression guard. */
 const REAL_TARGETS = { up: 1.25, preview: 1.5, destroy: 1.0 };
@@ -211,6 +211,7 @@ async function realNode(n: number): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), "memcached-gke-bench-node-"));
   try {
     const bins = sandboxBins();
+    onInterrupt(stopNode);
     const node = await startNode(join(dir, "node"), bins);
     const standIns = workloadImages(bins);
     await importImages(
@@ -235,6 +236,7 @@ async function realNode(n: number): Promise<boolean> {
 
 async function kwok(n: number): Promise<boolean> {
   const dir = mkdtempSync(join(tmpdir(), "memcached-gke-bench-kwok-"));
+  onInterrupt(() => stopControlPlane(dir));
   try {
     const cp = await startKwokCluster(dir, gkeShapedNodes({ ...committedPool("dev"), cluster: "memcached-local" }));
     const committed = committedStackConfig("local");

@@ -46,3 +46,16 @@ export const table = (head: string[], rows: (string | number)[][]): string[] => 
   `|${head.map(() => "---").join("|")}|`,
   ...rows.map((r) => `| ${r.join(" | ")} |`),
 ];
+
+const cleanups: Array<() => Promise<unknown>> = [];
+/** What to undo if the bench is interrupted (Ctrl-C): the bench's `finally` does not run then. */
+export function onInterrupt(cleanup: () => Promise<unknown>): void {
+  if (cleanups.length === 0) {
+    process.once("SIGINT", async () => {
+      console.error("\n[bench] interrupted: cleaning up");
+      for (const c of cleanups.reverse()) await c().catch((e) => console.error(e));
+      process.exit(130);
+    });
+  }
+  cleanups.push(cleanup);
+}

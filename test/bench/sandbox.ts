@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { log, setLogTag } from "../../sandbox/process";
 import { ROOT } from "../../sandbox/pulumi";
-import { median, table, writeSection } from "./report";
+import { median, onInterrupt, table, writeSection } from "./report";
 
 const TARGETS = { start: 90, stop: 30 };
 
@@ -53,6 +53,7 @@ async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), "memcached-gke-bench-sandbox-"));
   const env = { MEMCACHED_GKE_STATE_DIR: join(root, "state") };
   const lines: string[] = [];
+  onInterrupt(() => npm("stop", env, 10 * 60_000));
   try {
     if (cold) {
       // Everything a fresh machine lacks: the tools and Go's module and build caches (Debian's packages stay).

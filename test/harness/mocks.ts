@@ -15,9 +15,13 @@ export interface Recorded {
   name: string;
   inputs: Record<string, any>;
   provider?: string;
-  /** Resource options: the names of the resources it was told to wait for, and whether it is protected. */
+  /**
+   * Resource options: the names of the resources it was told to wait for, whether it is protected, and the
+   * resource whose deletion takes it along (deletedWith).
+   */
   dependsOn: string[];
   protect: boolean;
+  deletedWith?: string;
 }
 
 const STACK_TYPE = "pulumi:pulumi:Stack";
@@ -102,7 +106,7 @@ export async function runProgram(
   // Resource options do not reach the mocks: a stack transformation (which needs the program to run inside a
   // stack, as the engine runs it) records each resource's, by resource, then by name once all are known.
   const names = new WeakMap<pulumi.Resource, string>();
-  const options = new Map<string, { dependsOn: pulumi.Resource[]; protect: boolean }>();
+  const options = new Map<string, { dependsOn: pulumi.Resource[]; protect: boolean; deletedWith?: pulumi.Resource }>();
   const protects = new WeakMap<pulumi.Resource, boolean>();
   let program: Record<string, unknown> = {};
   // The program's own throw is caught inside the stack: thrown out of it, the stack's outputs would reject too,
@@ -117,7 +121,7 @@ export async function runProgram(
       // A resource without its own `protect` inherits its parent's (transformations see the options as given).
       const protect = a.opts.protect ?? (a.opts.parent ? protects.get(a.opts.parent) : undefined) ?? false;
       protects.set(a.resource, protect);
-      options.set(`${a.type}::${a.name}`, { dependsOn, protect });
+      options.set(`${a.type}::${a.name}`, { dependsOn, protect, deletedWith: a.opts.deletedWith });
       return undefined;
     });
     program = await loadProgramAfresh().catch((e: Error) => {
@@ -139,7 +143,13 @@ export async function runProgram(
   await waitForRPCs();
   for (const r of resources) {
     const o = options.get(`${r.type}::${r.name}`);
-    if (o) Object.assign(r, { dependsOn: o.dependsOn.map((d) => names.get(d) ?? "(unknown)"), protect: o.protect });
+    if (o) {
+      Object.assign(r, {
+        dependsOn: o.dependsOn.map((d) => names.get(d) ?? "(unknown)"),
+        protect: o.protect,
+        ...(o.deletedWith ? { deletedWith: names.get(o.deletedWith) ?? "(unknown)" } : {}),
+      });
+    }
   }
   const byType = (type: string) => resources.filter((r) => r.type === type);
   return {
