@@ -84,7 +84,7 @@ export class Mcrouter extends pulumi.ComponentResource {
     const workload = new k8s.apps.v1.DaemonSet(
       `${name}-ds`,
       {
-        metadata: meta(MCROUTER_COMPONENT),
+        metadata: tier.workloadMetadata(MCROUTER_COMPONENT),
         spec: {
           selector: { matchLabels: selector },
           // hostPort: a new pod cannot start on a node until the old one is gone, so no surge.

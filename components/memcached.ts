@@ -83,7 +83,7 @@ export class Memcached extends pulumi.ComponentResource {
     const workload = new k8s.apps.v1.StatefulSet(
       `${name}-sts`,
       {
-        metadata: meta(this.pool.statefulSetName),
+        metadata: tier.workloadMetadata(this.pool.statefulSetName),
         spec: {
           serviceName: this.pool.serviceName,
           replicas: c.replicas,

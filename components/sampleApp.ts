@@ -45,7 +45,7 @@ export class SampleApp extends pulumi.ComponentResource {
     new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: meta(this.deploymentName),
+        metadata: tier.workloadMetadata(this.deploymentName),
         spec: {
           replicas: c.replicas,
           selector: { matchLabels: selector },

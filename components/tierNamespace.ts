@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RuleGroup, ruleObject, scrapeJob } from "../lib/metrics/alerts";
 import {
+  BACKGROUND_DELETION,
   OWNERSHIP_ANNOTATIONS,
   PodSecurityLevel,
   podSecurityLabels,
@@ -129,16 +130,26 @@ export class TierNamespace extends pulumi.ComponentResource {
 
   /**
    * Options of an object of the tier: it waits for the namespace, and nothing else; and it goes with the namespace
-   * (deletedWith): when the namespace is deleted, Kubernetes deletes what is in it, so the engine deletes the
-   * namespace alone instead of each object, one dependency level after another, before it.
+   * (deletedWith): when the namespace is deleted, Kubernetes deletes what is in it, so the engine skips deleting it
+   * and reaches the namespace one dependency level sooner.
    */
   inNamespace(parent: pulumi.Resource): pulumi.CustomResourceOptions {
     return { parent, dependsOn: [this.namespaceResource], deletedWith: this.namespaceResource };
   }
 
-  /** Options of a workload of the tier: it also waits for its pods' prerequisites, and for `more`. */
+  /**
+   * Options of a workload of the tier: it also waits for its pods' prerequisites, and for `more`. A workload is
+   * deleted on its own, before its namespace (with background propagation: workloadMetadata): a namespace deleted
+   * with running pods in it waits for the namespace controller's next pass, which it schedules by the pods'
+   * grace period.
+   */
   forWorkload(parent: pulumi.Resource, ...more: pulumi.Resource[]): pulumi.CustomResourceOptions {
-    return { ...this.inNamespace(parent), dependsOn: [...this.podPrerequisites, ...more] };
+    return { parent, dependsOn: [...this.podPrerequisites, ...more] };
+  }
+
+  /** Metadata of a workload of the tier: an object's, deleted with background propagation. */
+  workloadMetadata(objectName: string) {
+    return this.metadata(objectName, BACKGROUND_DELETION);
   }
 
   /** A NetworkPolicy admitting `from` to the tier's pods, on `port` only. */

@@ -295,7 +295,8 @@ export const pulumiUpRunning = (): boolean => upRunning;
 /** `pulumi up`, its output shown as it comes, bounded; Ctrl-C reaches it, so the engine saves its state. */
 async function pulumiUp(cli: Cli): Promise<void> {
   upRunning = true;
-  const running = cli.start(["up", "--yes", "--skip-preview"], (chunk) =>
+  // --refresh: objects changed or deleted by hand (kubectl in the env file's shell) are put back, not a failed update.
+  const running = cli.start(["up", "--yes", "--skip-preview", "--refresh"], (chunk) =>
     chunk
       .split("\n")
       .filter((l) => l.trim() && !AMBIENT_PLUGIN_WARNING.test(l))

@@ -1,7 +1,7 @@
 // The composed stack under mocks, for every committed stack config: exact inputs of what it creates.
 import { describe, expect, it } from "vitest";
 import { mcrouterConfigJson } from "../lib/tiers/mcrouterConfig";
-import { DNS_ENDPOINT, runProgram } from "./harness/mocks";
+import { DNS_ENDPOINT, Recorded, runProgram } from "./harness/mocks";
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SHIELDED = { enableSecureBoot: true, enableIntegrityMonitoring: true };
@@ -423,7 +423,7 @@ describe("local stack (existing cluster)", async () => {
     expect(run.outputs.kubeconfig).toBeUndefined();
   });
 
-  it("lets each namespace take its objects along (deletedWith): destroy deletes the namespaces, Kubernetes their content", () => {
+  it("deletes workloads first, in the background, and lets each namespace take its other objects along (deletedWith)", () => {
     const namespaces = run.byType("kubernetes:core/v1:Namespace");
     expect(namespaces.map((n) => [n.inputs.metadata.name, n.deletedWith])).toEqual([
       ["memcached", undefined],
@@ -431,8 +431,21 @@ describe("local stack (existing cluster)", async () => {
       ["cache-clients", undefined],
     ]);
     const resourceOf = Object.fromEntries(namespaces.map((n) => [n.inputs.metadata.name, n.name]));
+    const workload = (r: Recorded) => /^kubernetes:apps\/v1:(StatefulSet|DaemonSet|Deployment)$/.test(r.type);
     const namespaced = run.resources.filter((r) => r.type.startsWith("kubernetes:") && r.inputs.metadata?.namespace);
-    expect(namespaced.length).toBeGreaterThan(20);
-    for (const r of namespaced) expect(r.deletedWith, r.name).toBe(resourceOf[r.inputs.metadata.namespace]);
+    expect(namespaced.filter(workload).map((r) => [r.name, r.deletedWith, r.inputs.metadata.annotations])).toEqual(
+      ["memcached-sts", "mcrouter-ds", "sample-app-deployment"].map((name) => [
+        name,
+        undefined,
+        {
+          "pulumi.com/patchFieldManager": "memcached-gke",
+          "pulumi.com/patchForce": "true",
+          "pulumi.com/deletionPropagationPolicy": "background",
+        },
+      ]),
+    );
+    const others = namespaced.filter((r) => !workload(r));
+    expect(others.length).toBeGreaterThan(15);
+    for (const r of others) expect(r.deletedWith, r.name).toBe(resourceOf[r.inputs.metadata.namespace]);
   });
 });

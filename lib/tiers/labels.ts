@@ -20,6 +20,14 @@ export const OWNERSHIP_ANNOTATIONS = {
   "pulumi.com/patchForce": "true",
 } as const;
 
+/**
+ * Workloads are deleted with background propagation: the object goes at once and Kubernetes ends its pods while
+ * the engine goes on to delete the namespace, as `kubectl delete` does. The Kubernetes provider's default is
+ * foreground, which waits for every pod to be gone first (pulumi-kubernetes v4.25.0
+ * provider/pkg/metadata/overrides.go, DeletionPropagation; the annotation is the provider's documented override).
+ */
+export const BACKGROUND_DELETION = { "pulumi.com/deletionPropagationPolicy": "background" } as const;
+
 /** Pods carrying this label may reach mcrouter's port; the mcrouter NetworkPolicy admits nothing else. */
 export const CACHE_CLIENT_LABEL = { "memcached-gke.dev/cache-client": "true" } as const;
 
