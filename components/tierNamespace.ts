@@ -140,8 +140,9 @@ export class TierNamespace extends pulumi.ComponentResource {
   /**
    * Options of a workload of the tier: it also waits for its pods' prerequisites, and for `more`. A workload is
    * deleted on its own, before its namespace (with background propagation: workloadMetadata): a namespace deleted
-   * with running pods in it waits for the namespace controller's next pass, which it schedules by the pods'
-   * grace period.
+   * with pods still in it is re-checked only after half their remaining grace period (Kubernetes v1.34.4
+   * pkg/controller/namespace/namespace_controller.go L157-160, the estimate from
+   * deletion/namespaced_resources_deleter.go L420-421).
    */
   forWorkload(parent: pulumi.Resource, ...more: pulumi.Resource[]): pulumi.CustomResourceOptions {
     return { parent, dependsOn: [...this.podPrerequisites, ...more] };
