@@ -71,14 +71,16 @@ export class SampleApp extends pulumi.ComponentResource {
                   securityContext: containerSecurityContext(SAMPLE_APP_IDS),
                   // The data path is checked once, at start: a pod is Ready only after it stored and read a key
                   // through its node's mcrouter. A later mcrouter restart does not unready running pods, whose
-                  // readiness only depends on themselves (clients retry instead).
+                  // readiness only depends on themselves (clients retry instead). Both probe every 2 s: a pod is
+                  // Ready within 2 s of its data path working (the readiness probe starts only once the startup
+                  // probe has passed), for the same 5 minutes of patience.
                   startupProbe: {
                     exec: { command: ["sh", "-c", DATA_PATH_CHECK_SCRIPT] },
-                    periodSeconds: 5,
+                    periodSeconds: 2,
                     timeoutSeconds: 8,
-                    failureThreshold: 60,
+                    failureThreshold: 150,
                   },
-                  readinessProbe: { httpGet: { path: "/ready", port: "http" }, periodSeconds: 10 },
+                  readinessProbe: { httpGet: { path: "/ready", port: "http" }, periodSeconds: 2 },
                   livenessProbe: {
                     httpGet: { path: "/healthz", port: "http" },
                     periodSeconds: 20,

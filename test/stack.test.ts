@@ -343,6 +343,12 @@ describe.each(["dev", "prod", "local"])("%s stack: the cache data path", async (
     expect(container.volumeMounts[0].subPath).toBeUndefined();
     expect(pod.volumes[0]).toEqual({ name: "config", configMap: { name: "mcrouter-config" } });
     expect(pod.hostNetwork).toBeUndefined();
+    const { exec: readinessExec, ...readiness } = container.readinessProbe;
+    expect(readinessExec.command[0]).toBe("bash");
+    expect([readiness, container.livenessProbe]).toEqual([
+      { periodSeconds: 2, timeoutSeconds: 3, failureThreshold: 3 },
+      { tcpSocket: { port: "mcrouter" }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
+    ]);
   });
 
   it("gives mcrouter a config listing every memcached pod by fully qualified DNS name (trailing dot)", () => {
@@ -386,6 +392,12 @@ describe.each(["dev", "prod", "local"])("%s stack: the cache data path", async (
     ]);
     expect(container.startupProbe.exec.command.slice(0, 2)).toEqual(["sh", "-c"]);
     expect(container.startupProbe.exec.command[2]).toContain('nc -w 2 "$NODE_NAME" "$MCROUTER_PORT"');
+    const { exec: _, ...startup } = container.startupProbe;
+    expect([startup, container.readinessProbe, container.livenessProbe]).toEqual([
+      { periodSeconds: 2, timeoutSeconds: 8, failureThreshold: 150 },
+      { httpGet: { path: "/ready", port: "http" }, periodSeconds: 2 },
+      { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 20, failureThreshold: 3 },
+    ]);
     expect(deployment.spec.template.metadata.labels["memcached-gke.dev/cache-client"]).toBe("true");
     expect(pod.topologySpreadConstraints[0]).toMatchObject({ topologyKey: "kubernetes.io/hostname", maxSkew: 1 });
   });
