@@ -2,7 +2,7 @@
 // them (warm: the tools built), over several rounds, with where a start's time goes (its phases' own "done in"
 // lines); with --cold, first one start with an empty tool cache and empty Go caches (the first run on a fresh
 // machine). Written to docs/performance.md.
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,20 +17,29 @@ interface Run {
   output: string;
 }
 
-/** `npm <verb>` in the repository, bounded; throws unless it exits 0. */
+/** `npm <verb>` in the repository, its output shown as it comes (a cold start builds for many minutes), bounded. */
 function npm(verb: string, env: Record<string, string>, timeoutMs: number): Promise<Run> {
   const t0 = Date.now();
-  return new Promise((resolve, reject) =>
-    execFile(
-      "npm",
-      [verb],
-      { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 << 20 },
-      (e, stdout, stderr) =>
-        e
-          ? reject(new Error(`npm ${verb} failed: ${stdout}\n${stderr}`))
-          : resolve({ seconds: (Date.now() - t0) / 1000, output: stdout + stderr }),
-    ),
-  );
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", [verb], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    const take = (d: Buffer) => {
+      output += d;
+      process.stdout.write(String(d).replace(/^(?=.)/gm, `  [npm ${verb}] `));
+    };
+    child.stdout.on("data", take);
+    child.stderr.on("data", take);
+    const timer = setTimeout(() => child.kill("SIGINT"), timeoutMs);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ seconds: (Date.now() - t0) / 1000, output });
+      else reject(new Error(`npm ${verb} exited with ${code}`));
+    });
+  });
 }
 
 /** The seconds each phase of a run reported (`[start hh:mm:ss] <phase>: done in N s`). */
