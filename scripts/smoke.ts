@@ -1,7 +1,7 @@
 // `npm run smoke [-- --stack NAME]`: after the first `up`, checks on the running cluster what the test world cannot
 // prove (docs/gke.md, "The smoke check"): each check says what it shows, the one that fails is named, exit 1.
-// It reads the stack through the Pulumi CLI (outputs and config), and acts on the cluster with kubectl; its only
-// object is a scratch namespace, deleted at the end, also on failure.
+// It reads the stack's outputs through the Pulumi CLI and acts on the cluster with kubectl; its only object is a
+// scratch namespace, deleted at the end, also on failure.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { MCROUTER_VERSION_KEY } from "../lib/tiers/mcrouterArgs";
 import { CACHE_CLIENT_LABEL, SAMPLE_APP_COMPONENT } from "../lib/tiers/labels";
 import { PROJECT_NAME } from "../lib/project";
+import { MCROUTER_PORT } from "../lib/ports";
+import { DNS_PEERS } from "../lib/gke/requestRules";
 import { boundedRun, itemsPerShard, podsNotReady } from "../sandbox/checks";
 import { command, kubectl, kubectlJson, log, phase, setLogTag, waitFor } from "../sandbox/process";
 import { namespacesOf, pinnedKubeconfig, pods, ready, StackNamespaces } from "../sandbox/stack";
@@ -34,9 +36,11 @@ interface Check {
   run: (t: Target) => Promise<string>;
 }
 
-const k = (t: Target, args: string[], input?: string, timeoutMs?: number) =>
-  kubectl(t.kubeconfig, args, input, timeoutMs);
-const kJson = (t: Target, args: string[]) => kubectlJson(t.kubeconfig, args);
+/** A label selector for kubectl -l. */
+const labelSelector = (labels: Record<string, string>) =>
+  Object.entries(labels)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
 
 /** One Ready sample-app pod on each node that runs one. */
 async function appPodPerNode(t: Target): Promise<any[]> {
@@ -49,10 +53,15 @@ async function appPodPerNode(t: Target): Promise<any[]> {
 }
 
 const inPod = (t: Target, pod: any, script: string) =>
-  k(t, ["exec", "-n", pod.metadata.namespace, pod.metadata.name, "--", "sh", "-c", script], undefined, 30_000);
+  kubectl(
+    t.kubeconfig,
+    ["exec", "-n", pod.metadata.namespace, pod.metadata.name, "--", "sh", "-c", script],
+    undefined,
+    30_000,
+  );
 
 async function schedulableNodes(t: Target): Promise<string[]> {
-  return (await kJson(t, ["get", "nodes"])).items
+  return (await kubectlJson(t.kubeconfig, ["get", "nodes"])).items
     .filter((n: any) => !n.spec.unschedulable)
     .map((n: any) => n.metadata.name);
 }
@@ -72,9 +81,16 @@ const CHECKS: Check[] = [
       !t.onGke ? "not GKE" : !t.nodeLocalDnsCache ? "cluster.nodeLocalDnsCache is false on this stack" : undefined,
     run: async (t) => {
       const nodes = await schedulableNodes(t);
-      const cache = (await kJson(t, ["get", "pods", "-n", "kube-system", "-l", "k8s-app=node-local-dns"])).items.filter(
-        ready,
-      );
+      const cache = (
+        await kubectlJson(t.kubeconfig, [
+          "get",
+          "pods",
+          "-n",
+          "kube-system",
+          "-l",
+          labelSelector(DNS_PEERS.nodeLocalDnsLabels),
+        ])
+      ).items.filter(ready);
       const missing = nodes.filter((n) => !cache.some((p: any) => p.spec.nodeName === n));
       if (missing.length) throw new Error(`no Ready node-local-dns pod on ${missing.join(", ")}`);
       return `${cache.length} node-local-dns pods for ${nodes.length} nodes`;
@@ -115,7 +131,7 @@ const CHECKS: Check[] = [
     },
   },
   {
-    name: "hostPort and NetworkPolicy: a labelled client reaches its node's port 5000, an unlabelled pod does not",
+    name: `hostPort and NetworkPolicy: a labelled client reaches its node's port ${MCROUTER_PORT}, an unlabelled pod does not`,
     run: async (t) => hostPortPolicy(t),
   },
   {
@@ -197,15 +213,15 @@ async function hostPortPolicy(t: Target): Promise<string> {
       pod("stranger", {}),
     ],
   };
-  await k(t, ["apply", "-f", "-"], JSON.stringify(manifest));
+  await kubectl(t.kubeconfig, ["apply", "-f", "-"], JSON.stringify(manifest));
   try {
     await waitFor(
       `the probe pods in ${ns} Ready`,
       3 * 60_000,
-      async () => (await kJson(t, ["get", "pods", "-n", ns])).items.filter(ready).length === 2,
+      async () => (await kubectlJson(t.kubeconfig, ["get", "pods", "-n", ns])).items.filter(ready).length === 2,
     );
     const ask = (name: string) =>
-      k(t, [
+      kubectl(t.kubeconfig, [
         "exec",
         "-n",
         ns,
@@ -213,21 +229,23 @@ async function hostPortPolicy(t: Target): Promise<string> {
         "--",
         "sh",
         "-c",
-        `printf 'get ${MCROUTER_VERSION_KEY}\\r\\nquit\\r\\n' | timeout 6 nc -w 3 "$HOST_IP" 5000; true`,
+        `printf 'get ${MCROUTER_VERSION_KEY}\\r\\nquit\\r\\n' | timeout 6 nc -w 3 "$HOST_IP" ${MCROUTER_PORT}; true`,
       ]);
     const client = await ask("client");
     const stranger = await ask("stranger");
     if (!client.includes(`VALUE ${MCROUTER_VERSION_KEY}`)) {
-      throw new Error(`the labelled client on ${node} got no answer from $HOST_IP:5000 (${JSON.stringify(client)})`);
+      throw new Error(
+        `the labelled client on ${node} got no answer from $HOST_IP:${MCROUTER_PORT} (${JSON.stringify(client)})`,
+      );
     }
     if (stranger.trim()) {
       throw new Error(
-        `a pod without ${Object.keys(CACHE_CLIENT_LABEL)[0]} reached ${node}:5000 and got ${JSON.stringify(stranger)}`,
+        `a pod without ${Object.keys(CACHE_CLIENT_LABEL)[0]} reached ${node}:${MCROUTER_PORT} and got ${JSON.stringify(stranger)}`,
       );
     }
     return `on ${node}: the client got mcrouter's version, the stranger nothing`;
   } finally {
-    await k(t, ["delete", "namespace", ns, "--wait=false"]).catch((e: Error) =>
+    await kubectl(t.kubeconfig, ["delete", "namespace", ns, "--wait=false"]).catch((e: Error) =>
       log(`could not delete the scratch namespace ${ns}: ${e.message}`),
     );
   }
