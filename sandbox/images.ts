@@ -80,6 +80,13 @@ export interface ImageBins {
   exporter: string;
 }
 
+/** The directories scripts/build-tools.sh exported (empty where it has not run). */
+export const imageBinsFromEnv = (): ImageBins => ({
+  node: process.env.SANDBOX_BIN ?? "",
+  own: process.env.SANDBOX_OWN_BIN ?? "",
+  exporter: process.env.MEMCACHED_EXPORTER_BIN ?? "",
+});
+
 /** The node's own images: the pod sandbox and the cluster DNS. */
 export function nodeImageSpecs(bins: Pick<ImageBins, "node" | "own">): ImageSpec[] {
   return [

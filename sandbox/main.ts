@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { phase, setLogTag, log } from "./process";
+import { imageBinsFromEnv } from "./images";
 import { ROOT, toolPath } from "./pulumi";
 import {
   checkMachine,
@@ -42,12 +43,6 @@ async function tools(sandboxOnly: boolean): Promise<void> {
   process.env.PATH = [...toolPath(), process.env.PATH].join(":");
 }
 
-const bins = () => ({
-  node: process.env.SANDBOX_BIN ?? "",
-  own: process.env.SANDBOX_OWN_BIN ?? "",
-  exporter: process.env.MEMCACHED_EXPORTER_BIN ?? "",
-});
-
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   const at = rest.indexOf("--context");
@@ -66,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
         await phase("installing what this machine lacks", () => script(["scripts/ensure-deps.sh"]));
       }
       await phase("the tools (built from Go modules on the first run, then cached)", () => tools(true));
-      const report = await startSandbox({ context, bins: bins() });
+      const report = await startSandbox({ context, bins: imageBinsFromEnv() });
       for (const line of await summary(report)) console.log(line);
       log(`npm start: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     } else {

@@ -1,12 +1,8 @@
 // What the sandbox's tests need from the run that started them: the programs scripts/build-tools.sh built.
-import { ImageBins } from "../../sandbox/images";
+import { ImageBins, imageBinsFromEnv } from "../../sandbox/images";
 
 export function sandboxBins(): ImageBins {
-  const bins = {
-    node: process.env.SANDBOX_BIN ?? "",
-    own: process.env.SANDBOX_OWN_BIN ?? "",
-    exporter: process.env.MEMCACHED_EXPORTER_BIN ?? "",
-  };
+  const bins = imageBinsFromEnv();
   if (!bins.node || !bins.own || !bins.exporter) {
     throw new Error(
       "the sandbox's tests run through `npm run test:sandbox`, which builds the tools and exports their paths",
