@@ -29,6 +29,8 @@ import { median, onInterrupt, seconds, table, writeSection } from "./report";
 /** Issue #24's targets on the real node (ratio to kubectl) and the KWOK regression guard. */
 const REAL_TARGETS = { up: 1.25, preview: 1.5, destroy: 1.0 };
 const KWOK_GUARD = { up: 2.5, preview: 1.6 };
+/** kubernetes v1.34.4 pkg/controller/namespace/namespace_controller.go L50: namespaceDeletionGracePeriod. */
+const NAMESPACE_DELETION_GRACE_S = 5;
 const WORKLOADS = [
   ["statefulset", DEFAULT_NAMESPACES.memcached, "memcached"],
   ["daemonset", DEFAULT_NAMESPACES.mcrouter, "mcrouter"],
@@ -70,24 +72,47 @@ interface Round {
   empty?: number;
   /** Seconds into the first up: its first resource operation, its last, the CLI's exit. */
   timeline?: [number, number, number];
+  /** Seconds into the destroy: its first deletion, the first namespace's, the last namespace gone, the CLI's exit. */
+  destroyTimeline?: [number, number, number, number];
 }
 
-/** `pulumi up` in the background; when its output shows the first and the last resource step, and its exit. */
-async function timedUp(cli: Cli): Promise<{ total: number; timeline: [number, number, number] }> {
+/**
+ * A pulumi command in the background: for each pattern, when a line of its output first and last matched it
+ * (seconds in, 0 if never), and its total time.
+ */
+async function timedRun(cli: Cli, args: string[], patterns: RegExp[]): Promise<{ total: number; seen: number[][] }> {
   const t0 = Date.now();
-  let first = 0;
-  let last = 0;
-  const running = cli.start(["up", "--yes", "--skip-preview"], (chunk) => {
+  const seen = patterns.map(() => [0, 0]);
+  let partial = "";
+  const running = cli.start(args, (chunk) => {
     const at = (Date.now() - t0) / 1000;
-    if (/\b(creating|created)\b/.test(chunk)) {
-      if (!first) first = at;
-      last = at;
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop()!;
+    for (const line of lines) {
+      patterns.forEach((p, i) => {
+        if (!p.test(line)) return;
+        if (!seen[i][0]) seen[i][0] = at;
+        seen[i][1] = at;
+      });
     }
   });
   const exit = await running.exited;
-  if (exit.code !== 0) throw new Error(`pulumi up failed:\n${exit.output}`);
-  const total = (Date.now() - t0) / 1000;
-  return { total, timeline: [first, last, total] };
+  if (exit.code !== 0) throw new Error(`pulumi ${args[0]} failed:\n${exit.output}`);
+  return { total: (Date.now() - t0) / 1000, seen };
+}
+
+async function timedUp(cli: Cli): Promise<{ total: number; timeline: [number, number, number] }> {
+  const { total, seen } = await timedRun(cli, ["up", "--yes", "--skip-preview"], [/\b(creating|created)\b/]);
+  return { total, timeline: [seen[0][0], seen[0][1], total] };
+}
+
+async function timedDestroy(cli: Cli): Promise<{ total: number; timeline: [number, number, number, number] }> {
+  const { total, seen } = await timedRun(
+    cli,
+    ["destroy", "--yes", "--skip-preview"],
+    [/\bdeleting\b/, /:Namespace \S+ deleting\b/, /:Namespace \S+ deleted\b/],
+  );
+  return { total, timeline: [seen[0][0], seen[1][0], seen[2][1], total] };
 }
 
 /** Interleaved rounds on one cluster: kubectl's side and Pulumi's, alternating which goes first. */
@@ -115,7 +140,9 @@ async function rounds(
       round.up = up.total + (await seconds(() => allPodsReady(cluster.kubeconfig)));
       round.timeline = up.timeline;
       round.preview = await seconds(() => cli(["preview"]));
-      round.destroy = await seconds(() => cli(["destroy", "--yes", "--skip-preview"]));
+      const destroy = await timedDestroy(cli);
+      round.destroy = destroy.total;
+      round.destroyTimeline = destroy.timeline;
       await cli(["stack", "rm", "--yes"]);
     };
     for (const step of kubectlFirst ? [viaKubectl, viaPulumi] : [viaPulumi, viaKubectl]) await step();
@@ -196,6 +223,23 @@ function report(
   };
 }
 
+/** Where a destroy's time goes, from the medians of each mark, beside kubectl's delete of the same objects. */
+function destroyWhere(rs: Round[]): string {
+  const t = (i: 0 | 1 | 2 | 3) => s(median(rs.map((r) => r.destroyTimeline![i])));
+  const deletes = rs.map((r) => r.kubectlDelete);
+  return (
+    `Where a \`pulumi destroy\` goes (medians): its first deletion starts at ${t(0)} (the CLI, the engine and the ` +
+    `provider up to their first request), the namespaces' at ${t(1)} (the workloads, deleted first with background ` +
+    `propagation, are gone), the last namespace is gone at ${t(2)}, the CLI exits at ${t(3)}. \`kubectl delete\` of ` +
+    `the same objects: median ${s(median(deletes))}, from ${s(Math.min(...deletes))} to ${s(Math.max(...deletes))}. ` +
+    `Both wait for Kubernetes' namespace controller, which waits ${NAMESPACE_DELETION_GRACE_S} s before its first ` +
+    `pass over a deleted namespace and, if pods are still there, re-checks after half their remaining grace period ` +
+    `(kubernetes v1.34.4 pkg/controller/namespace/namespace_controller.go L50, L135, L157-158; ` +
+    `deletion/namespaced_resources_deleter.go L136-141): kubectl's fast rounds are the ones whose pods were gone at ` +
+    `that first pass.`
+  );
+}
+
 /** A project with no resource at all, in JavaScript: the CLI, language host and SDK start-up alone. */
 function emptyProgram(dir: string, kubeconfig: string): Cli {
   const project = join(dir, "project-empty");
@@ -226,6 +270,8 @@ async function realNode(n: number): Promise<boolean> {
       `One real node (the sandbox's), the local stack as \`npm start\` deploys it (stand-in images, already on the node); ${n} rounds.`,
       "",
       ...lines,
+      "",
+      destroyWhere(rs),
     ]);
     return met;
   } finally {
@@ -261,6 +307,8 @@ async function kwok(n: number): Promise<boolean> {
         `host, Node.js, the SDK and the program up to its first registration), the last one is reported at ${t(1)}, ` +
         `the CLI exits at ${t(2)}. \`pulumi up\` of an empty JavaScript program: ${s(median(rs.map((r) => r.empty!)))} ` +
         `(${ratio(median(rs.map((r) => r.empty! / r.kubectl)))} the kubectl floor), what any Pulumi program pays before its first resource.`,
+      "",
+      destroyWhere(rs),
     ]);
     return met;
   } finally {
