@@ -388,15 +388,20 @@ export async function stopSandbox(target: Omit<Target, "bins">): Promise<StopRep
       () => true,
       () => false,
     );
-    if (answers) {
-      await phase("pulumi destroy", () => cli(["destroy", "--yes", "--skip-preview"], UP_TIMEOUT_MS)).catch((e) =>
-        log(`pulumi destroy failed, the cluster goes anyway: ${(e as Error).message.split("\n")[0]}`),
-      );
-    } else {
-      log(
-        `the cluster does not answer: nothing to destroy on it${target.context ? ` (context ${target.context})` : ""}`,
+    const notDestroyed = answers
+      ? await phase("pulumi destroy", () => cli(["destroy", "--yes", "--skip-preview"], UP_TIMEOUT_MS)).then(
+          () => "",
+          (e: Error) => `pulumi destroy failed: ${e.message.split("\n")[0]}`,
+        )
+      : "the cluster does not answer";
+    if (notDestroyed && target.context) {
+      // A cluster of the user's outlives us: its objects would be left with no state to destroy them by.
+      throw new Error(
+        `${notDestroyed} (context ${target.context}): the stack's state stays in ${paths.stateDir}, and ` +
+          `\`npm stop -- --context ${target.context}\` destroys it once that is fixed`,
       );
     }
+    if (notDestroyed) log(`${notDestroyed}: the node and everything on it go anyway`);
   }
   const left =
     ours || (!target.context && nodeStatus()?.dir === paths.nodeDir)
