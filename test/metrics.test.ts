@@ -15,7 +15,7 @@ const EXPORTER_IMAGE = "quay.io/prometheus/memcached-exporter:v0.16.0";
 const MCROUTER_EXPORTER_IMAGE = "ghcr.io/dev25/mcrouter_exporter:0.5.0";
 /** Both exporters' probes: their own port only (with memcached or mcrouter down they answer *_up 0). */
 const EXPORTER_PROBES = {
-  readinessProbe: { httpGet: { path: "/", port: "metrics" }, periodSeconds: 10 },
+  readinessProbe: { httpGet: { path: "/", port: "metrics" }, periodSeconds: 2 },
   livenessProbe: { tcpSocket: { port: "metrics" }, initialDelaySeconds: 10, periodSeconds: 20, failureThreshold: 3 },
 };
 const SELECTOR = { "app.kubernetes.io/name": "memcached", "app.kubernetes.io/instance": "memcached-gke" };
