@@ -130,8 +130,8 @@ export class TierNamespace extends pulumi.ComponentResource {
 
   /**
    * Options of an object of the tier: it waits for the namespace, and nothing else; and it goes with the namespace
-   * (deletedWith): when the namespace is deleted, Kubernetes deletes what is in it, so the engine skips deleting it
-   * and reaches the namespace one dependency level sooner.
+   * (deletedWith): when the namespace is deleted, Kubernetes deletes what is in it, so the engine makes no API call
+   * for it, and does not wait for it to be gone, before deleting the namespace.
    */
   inNamespace(parent: pulumi.Resource): pulumi.CustomResourceOptions {
     return { parent, dependsOn: [this.namespaceResource], deletedWith: this.namespaceResource };
@@ -140,9 +140,9 @@ export class TierNamespace extends pulumi.ComponentResource {
   /**
    * Options of a workload of the tier: it also waits for its pods' prerequisites, and for `more`. A workload is
    * deleted on its own, before its namespace (with background propagation: workloadMetadata): a namespace deleted
-   * with pods still in it is re-checked only after half their remaining grace period (Kubernetes v1.34.4
-   * pkg/controller/namespace/namespace_controller.go L157-160, the estimate from
-   * deletion/namespaced_resources_deleter.go L420-421).
+   * with pods still running in it is re-checked only after half their longest termination grace period plus 1 s
+   * (Kubernetes v1.34.4 pkg/controller/namespace/namespace_controller.go L157-159, the estimate from
+   * deletion/namespaced_resources_deleter.go L609-660).
    */
   forWorkload(parent: pulumi.Resource, ...more: pulumi.Resource[]): pulumi.CustomResourceOptions {
     return { parent, dependsOn: [...this.podPrerequisites, ...more] };
