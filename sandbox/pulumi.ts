@@ -28,16 +28,25 @@ export function toolPath(): string[] {
 }
 
 /**
- * A project directory for `stackName`: links to the repository's program, and the committed local stack's
- * config, or `stackConfig` (a stack file's `config:` values). An existing one is kept (its config is the user's).
+ * A project directory (`project-<stackName>` unless `projectDir` names one that several stacks share): links to
+ * the repository's program, and the stack's file with the committed local stack's config, or `stackConfig` (a stack
+ * file's `config:` values). An existing stack file is kept (its config is the user's).
  */
-export function prepareProject(stateDir: string, stackName: string, stackConfig?: Record<string, unknown>): string {
-  const workDir = join(stateDir, `project-${stackName}`);
-  if (existsSync(workDir)) return workDir;
-  mkdirSync(workDir, { recursive: true });
-  if (stackConfig) writeFileSync(join(workDir, `Pulumi.${stackName}.yaml`), stringify({ config: stackConfig }));
-  else copyFileSync(join(ROOT, "Pulumi.local.yaml"), join(workDir, `Pulumi.${stackName}.yaml`));
-  for (const file of PROGRAM_FILES) symlinkSync(join(ROOT, file), join(workDir, file));
+export function prepareProject(
+  stateDir: string,
+  stackName: string,
+  stackConfig?: Record<string, unknown>,
+  projectDir = `project-${stackName}`,
+): string {
+  const workDir = join(stateDir, projectDir);
+  if (!existsSync(workDir)) {
+    mkdirSync(workDir, { recursive: true });
+    for (const file of PROGRAM_FILES) symlinkSync(join(ROOT, file), join(workDir, file));
+  }
+  const stackFile = join(workDir, `Pulumi.${stackName}.yaml`);
+  if (existsSync(stackFile)) return workDir;
+  if (stackConfig) writeFileSync(stackFile, stringify({ config: stackConfig }));
+  else copyFileSync(join(ROOT, "Pulumi.local.yaml"), stackFile);
   return workDir;
 }
 

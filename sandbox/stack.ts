@@ -35,15 +35,16 @@ export async function pinnedKubeconfig(source: string, context: string, dest: st
 
 /**
  * A stack of the project on the cluster, through the real CLI: the committed local one pointed at the cluster's
- * kubeconfig and context, or `config` as it is.
+ * kubeconfig and context, or `config` as it is; in its own project directory unless `projectDir` names a shared one.
  */
 export async function initStack(
   stateDir: string,
   cp: Pick<ControlPlane, "kubeconfig" | "context">,
   name: string,
   config?: Record<string, unknown>,
+  projectDir?: string,
 ): Promise<Cli> {
-  const cli = pulumiCli(prepareProject(stateDir, name, config), stateDir, cp.kubeconfig);
+  const cli = pulumiCli(prepareProject(stateDir, name, config, projectDir), stateDir, cp.kubeconfig);
   await cli(["stack", "init", name]);
   if (!config) {
     await cli(["config", "set", "--path", `${PROJECT_NAME}:existingCluster.kubeconfig`, cp.kubeconfig]);
