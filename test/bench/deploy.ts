@@ -6,7 +6,9 @@
 //   destroy`. The two sides alternate which goes first.
 // - On KWOK nodes shaped like the dev pool (the e2e's control plane): the same, where pods are Ready at once, so only
 //   the tools' own cost is left; plus `pulumi up` of an empty JavaScript program, and where a first up's time goes.
+import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stopControlPlane } from "../../sandbox/controlPlane";
@@ -31,6 +33,14 @@ const REAL_TARGETS = { up: 1.25, preview: 1.5, destroy: 1.0 };
 const KWOK_GUARD = { up: 2.5, preview: 1.6 };
 /** kubernetes v1.34.4 pkg/controller/namespace/namespace_controller.go L50: namespaceDeletionGracePeriod. */
 const NAMESPACE_DELETION_GRACE_S = 5;
+/**
+ * After a side's delete, the next side waits this long. The namespace controller queues a deleted namespace by name
+ * for 5 s after each of its updates (namespace_controller.go L89-97, L120-135), and its queue keeps an entry's
+ * earlier time when the same name comes again (client-go v0.34.4 util/workqueue/delaying_queue.go L355-365): a
+ * namespace deleted within 5 s of the last one of that name is processed early. Without the pause, kubectl's side on
+ * KWOK (whose apply takes under 2 s) got that head start from the previous destroy: deletes of 3.1 s.
+ */
+const NAMESPACE_NAME_REUSE_PAUSE_MS = (NAMESPACE_DELETION_GRACE_S + 1) * 1000;
 const WORKLOADS = [
   ["statefulset", DEFAULT_NAMESPACES.memcached, "memcached"],
   ["daemonset", DEFAULT_NAMESPACES.mcrouter, "mcrouter"],
@@ -48,15 +58,26 @@ function kubectlSide(kc: string, manifests: string) {
     .filter((f) => f.startsWith("v1-namespace-"))
     .flatMap((f) => ["-f", join(manifests, f)]);
   return {
-    apply: async () => {
+    /** Resolves with when every object was applied, in seconds. */
+    apply: async (): Promise<number> => {
+      const t0 = Date.now();
       await kubectl(kc, ["apply", ...namespaces]);
       await kubectl(kc, ["apply", "-f", manifests]);
+      const applied = (Date.now() - t0) / 1000;
       for (const [kind, ns, name] of WORKLOADS) {
         await kubectl(kc, ["rollout", "status", `${kind}/${name}`, "-n", ns, "--timeout=300s"], undefined, 310_000);
       }
       await allPodsReady(kc);
+      return applied;
     },
-    delete: () => kubectl(kc, ["delete", "-f", manifests, "--wait=true", "--timeout=300s"], undefined, 310_000),
+    /** `-v=6` logs each response: when the namespaces' delete was answered. */
+    delete: () =>
+      timedLines(
+        "kubectl",
+        ["--kubeconfig", kc, "delete", "-f", manifests, "--wait=true", "--timeout=300s", "-v=6"],
+        process.env,
+        [/"Response" verb="DELETE" url="[^"]*\/api\/v1\/namespaces\/[^/"?]+[?"].* status="200/],
+      ),
   };
 }
 
@@ -66,53 +87,98 @@ const allPodsReady = (kc: string) =>
 interface Round {
   kubectl: number;
   kubectlDelete: number;
+  /** Seconds into kubectl's delete: the last namespace's delete answered. */
+  kubectlNamespacesAnswered: number;
   up: number;
   preview: number;
   destroy: number;
   empty?: number;
-  /** Seconds into the first up: its first resource operation, its last, the CLI's exit. */
-  timeline?: [number, number, number];
-  /** Seconds into the destroy: its first deletion, the first namespace's, the last namespace gone, the CLI's exit. */
-  destroyTimeline?: [number, number, number, number];
+  /** Seconds into kubectl's side: every object applied (its rollout waits follow). */
+  kubectlApplied: number;
+  /** Seconds into the first up: its first resource operation (the stack's), its first workload's, its last, the CLI's exit. */
+  timeline?: [number, number, number, number];
+  /**
+   * Seconds into the destroy: its first deletion, the first namespace's, the last namespace's delete answered, the
+   * last namespace gone, the CLI's exit.
+   */
+  destroyTimeline?: [number, number, number, number, number];
 }
 
-/**
- * A pulumi command in the background: for each pattern, when a line of its output first and last matched it
- * (seconds in, 0 if never), and its total time.
- */
-async function timedRun(cli: Cli, args: string[], patterns: RegExp[]): Promise<{ total: number; seen: number[][] }> {
+/** Timestamps lines of output as they come: for each pattern, when a line first and last matched it (0 if never). */
+function lineClock(patterns: RegExp[]) {
   const t0 = Date.now();
   const seen = patterns.map(() => [0, 0]);
   let partial = "";
-  const running = cli.start(args, (chunk) => {
-    const at = (Date.now() - t0) / 1000;
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop()!;
-    for (const line of lines) {
-      patterns.forEach((p, i) => {
-        if (!p.test(line)) return;
-        if (!seen[i][0]) seen[i][0] = at;
-        seen[i][1] = at;
-      });
-    }
-  });
-  const exit = await running.exited;
+  return {
+    t0,
+    seen,
+    feed(chunk: string) {
+      const at = (Date.now() - t0) / 1000;
+      const lines = (partial + chunk).split("\n");
+      partial = lines.pop()!;
+      for (const line of lines) {
+        patterns.forEach((p, i) => {
+          if (!p.test(line)) return;
+          if (!seen[i][0]) seen[i][0] = at;
+          seen[i][1] = at;
+        });
+      }
+    },
+  };
+}
+
+type Timed = { total: number; seen: number[][] };
+
+/** A pulumi command in the background, its output timed by `lineClock`, and its total time. */
+async function timedRun(cli: Cli, args: string[], patterns: RegExp[]): Promise<Timed> {
+  const clock = lineClock(patterns);
+  const exit = await cli.start(args, clock.feed).exited;
   if (exit.code !== 0) throw new Error(`pulumi ${args[0]} failed:\n${exit.output}`);
-  return { total: (Date.now() - t0) / 1000, seen };
+  return { total: (Date.now() - clock.t0) / 1000, seen: clock.seen };
 }
 
-async function timedUp(cli: Cli): Promise<{ total: number; timeline: [number, number, number] }> {
-  const { total, seen } = await timedRun(cli, ["up", "--yes", "--skip-preview"], [/\b(creating|created)\b/]);
-  return { total, timeline: [seen[0][0], seen[0][1], total] };
+/** Any other command the same way, bounded at 310 s (its own timeouts are 300 s). */
+function timedLines(cmd: string, args: string[], env: NodeJS.ProcessEnv, patterns: RegExp[]): Promise<Timed> {
+  const clock = lineClock(patterns);
+  const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"], timeout: 310_000 });
+  let output = "";
+  const take = (d: Buffer) => {
+    output += d;
+    clock.feed(String(d));
+  };
+  child.stdout.on("data", take);
+  child.stderr.on("data", take);
+  return new Promise((resolve, reject) =>
+    child.on("close", (code) =>
+      code === 0
+        ? resolve({ total: (Date.now() - clock.t0) / 1000, seen: clock.seen })
+        : reject(new Error(`${cmd} ${args.join(" ")} failed (${code}):\n${output.slice(-4000)}`)),
+    ),
+  );
 }
 
-async function timedDestroy(cli: Cli): Promise<{ total: number; timeline: [number, number, number, number] }> {
+async function timedUp(cli: Cli): Promise<{ total: number; timeline: [number, number, number, number] }> {
+  const { total, seen } = await timedRun(
+    cli,
+    ["up", "--yes", "--skip-preview"],
+    [/\b(creating|created)\b/, /:(DaemonSet|StatefulSet|Deployment) \S+ creating\b/],
+  );
+  return { total, timeline: [seen[0][0], seen[1][0], seen[0][1], total] };
+}
+
+async function timedDestroy(cli: Cli): Promise<{ total: number; timeline: [number, number, number, number, number] }> {
   const { total, seen } = await timedRun(
     cli,
     ["destroy", "--yes", "--skip-preview"],
-    [/\bdeleting\b/, /:Namespace \S+ deleting\b/, /:Namespace \S+ deleted\b/],
+    [
+      /\bdeleting\b/,
+      /:Namespace \S+ deleting\b/,
+      // pulumi-kubernetes' message once the API server has accepted the delete
+      /:Namespace \S+ deleting\b.*scheduled for deletion/,
+      /:Namespace \S+ deleted\b/,
+    ],
   );
-  return { total, timeline: [seen[0][0], seen[1][0], seen[2][1], total] };
+  return { total, timeline: [seen[0][0], seen[1][0], seen[2][1], seen[3][1], total] };
 }
 
 /** Interleaved rounds on one cluster: kubectl's side and Pulumi's, alternating which goes first. */
@@ -131,11 +197,20 @@ async function rounds(
     const round = {} as Round;
     const kubectlFirst = r % 2 === 1;
     const viaKubectl = async () => {
-      round.kubectl = await seconds(side.apply);
-      round.kubectlDelete = await seconds(side.delete);
+      const t0 = Date.now();
+      round.kubectlApplied = await side.apply();
+      round.kubectl = (Date.now() - t0) / 1000;
+      const deleted = await side.delete();
+      round.kubectlDelete = deleted.total;
+      round.kubectlNamespacesAnswered = deleted.seen[0][1];
+      if (!round.kubectlNamespacesAnswered) throw new Error("kubectl delete -v=6 logged no namespace DELETE response");
+      await sleep(NAMESPACE_NAME_REUSE_PAUSE_MS);
     };
     const viaPulumi = async () => {
-      const cli = await initStack(stateDir, cluster, `bench-${r}`, config);
+      // Every round's stack in one project directory, as a user's stacks share their checkout: ts-node's
+      // transpile cache (on by default, in the temp directory, keyed by the project's compiler options: the vendored
+      // @pulumi/pulumi/vendor/ts-node@7.0.1 index.js L2760, L2854-2861, L3047-3076) is cold in round 1 only.
+      const cli = await initStack(stateDir, cluster, `bench-${r}`, config, "project-bench");
       const up = await timedUp(cli);
       round.up = up.total + (await seconds(() => allPodsReady(cluster.kubeconfig)));
       round.timeline = up.timeline;
@@ -144,6 +219,7 @@ async function rounds(
       round.destroy = destroy.total;
       round.destroyTimeline = destroy.timeline;
       await cli(["stack", "rm", "--yes"]);
+      await sleep(NAMESPACE_NAME_REUSE_PAUSE_MS);
     };
     for (const step of kubectlFirst ? [viaKubectl, viaPulumi] : [viaPulumi, viaKubectl]) await step();
     await extra?.(round);
@@ -223,20 +299,50 @@ function report(
   };
 }
 
-/** Where a destroy's time goes, from the medians of each mark, beside kubectl's delete of the same objects. */
-function destroyWhere(rs: Round[]): string {
-  const t = (i: 0 | 1 | 2 | 3) => s(median(rs.map((r) => r.destroyTimeline![i])));
+/** Where a first up's time goes, from the medians of each mark, beside kubectl's side of the same round. */
+function upWhere(rs: Round[]): string {
+  const t = (i: 0 | 1 | 2 | 3) => s(median(rs.map((r) => r.timeline![i])));
+  return (
+    `Where a first \`pulumi up\` goes (medians): the stack resource's creation starts at ${t(0)} (the CLI, the language ` +
+    `host, Node.js and the SDK, which registers it before it loads the program), the first workload's creation ` +
+    `starts at ${t(1)} (the program loaded and run, then the namespaces, then the service accounts, policies and ` +
+    `config the pods need), the last operation is reported at ${t(2)}, the CLI exits at ${t(3)}. kubectl has ` +
+    `applied every object at ` +
+    `${s(median(rs.map((r) => r.kubectlApplied)))}. From the workloads' creation to every pod Ready: ` +
+    `${s(median(rs.map((r) => r.up - r.timeline![1])))} under Pulumi (its awaits, then the bench's own ` +
+    `readiness check), ${s(median(rs.map((r) => r.kubectl - r.kubectlApplied)))} under kubectl (\`rollout ` +
+    `status\`, then the same check).`
+  );
+}
+
+/**
+ * Where a destroy's time goes, from the medians of each mark, beside kubectl's delete of the same objects; and the
+ * ratio Pulumi would reach had its engine deleted the namespaces with its very first request.
+ */
+function destroyWhere(rs: Round[], target?: number): string {
+  const t = (i: 0 | 1 | 2 | 3 | 4) => s(median(rs.map((r) => r.destroyTimeline![i])));
   const deletes = rs.map((r) => r.kubectlDelete);
+  const kubectlLife = rs.map((r) => r.kubectlDelete - r.kubectlNamespacesAnswered);
+  const pulumiLife = rs.map((r) => r.destroyTimeline![3] - r.destroyTimeline![2]);
+  const bound = rs.map((r, i) => (r.destroyTimeline![0] + kubectlLife[i]) / r.kubectlDelete);
   return (
     `Where a \`pulumi destroy\` goes (medians): its first deletion starts at ${t(0)} (the CLI, the engine and the ` +
-    `provider up to their first request), the namespaces' at ${t(1)} (the workloads, deleted first with background ` +
-    `propagation, are gone), the last namespace is gone at ${t(2)}, the CLI exits at ${t(3)}. \`kubectl delete\` of ` +
-    `the same objects: median ${s(median(deletes))}, from ${s(Math.min(...deletes))} to ${s(Math.max(...deletes))}. ` +
-    `Both wait for Kubernetes' namespace controller, which waits ${NAMESPACE_DELETION_GRACE_S} s before its first ` +
-    `pass over a deleted namespace and, if pods are still there, re-checks after half their remaining grace period ` +
-    `(kubernetes v1.34.4 pkg/controller/namespace/namespace_controller.go L50, L135, L157-158; ` +
-    `deletion/namespaced_resources_deleter.go L136-141): kubectl's fast rounds are the ones whose pods were gone at ` +
-    `that first pass.`
+    `provider up to their first request), the namespaces' at ${t(1)}, answered by the API server at ${t(2)}, the last ` +
+    `namespace is gone at ${t(3)}, the CLI exits at ${t(4)}. \`kubectl delete\` of the same objects: its namespaces' ` +
+    `delete answered at ${s(median(rs.map((r) => r.kubectlNamespacesAnswered)))}, done in ${s(median(deletes))} ` +
+    `(from ${s(Math.min(...deletes))} to ${s(Math.max(...deletes))}). From its delete to its end a namespace lives ` +
+    `${s(median(pulumiLife))} under Pulumi and ${s(median(kubectlLife))} under kubectl: Kubernetes' namespace ` +
+    `controller waits ${NAMESPACE_DELETION_GRACE_S} s before its first pass over a deleted namespace and, if pods are ` +
+    `still running then, re-checks after half the longest termination grace period plus 1 s (kubernetes v1.34.4 ` +
+    `pkg/controller/namespace/namespace_controller.go L50, L135, L157-158; deletion/namespaced_resources_deleter.go ` +
+    `L136-141, L609-660). What differs is when the namespaces' delete is sent. Pulumi's engine deletes in waves: each ` +
+    `wave holds the resources nothing left depends on, counted from the bottom of the graph, and finishes before the ` +
+    `next starts (pulumi v3.255.0 pkg/resource/deploy/step_generator.go L2681-2730, deployment_executor.go L499-552; ` +
+    `pulumi/pulumi#1963, #1625). So the namespaces come after the workloads and after every object they hold, even ` +
+    `those marked \`deletedWith\` them, which make no API call but still cost a state save each. Had the engine sent ` +
+    `the namespaces' delete with its first request, a destroy would take at least that request's time plus ` +
+    `kubectl's namespace lifetime: median ${ratio(median(bound))} kubectl's delete` +
+    (target === undefined ? "." : `, ${median(bound) > target ? "above" : "within"} the ${ratio(target)} target.`)
   );
 }
 
@@ -271,7 +377,9 @@ async function realNode(n: number): Promise<boolean> {
       "",
       ...lines,
       "",
-      destroyWhere(rs),
+      upWhere(rs),
+      "",
+      destroyWhere(rs, REAL_TARGETS.destroy),
     ]);
     return met;
   } finally {
@@ -297,16 +405,14 @@ async function kwok(n: number): Promise<boolean> {
       r.empty = await seconds(() => empty(["up", "--yes", "--skip-preview"]));
     });
     const { lines, met } = report(rs, KWOK_GUARD, "guard at most");
-    const t = (i: 0 | 1 | 2) => s(median(rs.map((r) => r.timeline![i])));
     writeSection("deploy-kwok", [
       `Three KWOK nodes shaped like the dev pool, the local stack; ${n} rounds.`,
       "",
       ...lines,
       "",
-      `Where a first \`pulumi up\` goes (medians): the first resource operation starts at ${t(0)} (the CLI, the language ` +
-        `host, Node.js, the SDK and the program up to its first registration), the last one is reported at ${t(1)}, ` +
-        `the CLI exits at ${t(2)}. \`pulumi up\` of an empty JavaScript program: ${s(median(rs.map((r) => r.empty!)))} ` +
-        `(${ratio(median(rs.map((r) => r.empty! / r.kubectl)))} the kubectl floor), what any Pulumi program pays before its first resource.`,
+      `${upWhere(rs)} \`pulumi up\` of an empty JavaScript program: ${s(median(rs.map((r) => r.empty!)))} ` +
+        `(${ratio(median(rs.map((r) => r.empty! / r.kubectl)))} the kubectl floor), what any Pulumi program pays ` +
+        `before its first resource.`,
       "",
       destroyWhere(rs),
     ]);
