@@ -75,7 +75,6 @@ function kubectlSide(kc: string, manifests: string) {
       timedLines(
         "kubectl",
         ["--kubeconfig", kc, "delete", "-f", manifests, "--wait=true", "--timeout=300s", "-v=6"],
-        process.env,
         [/"Response" verb="DELETE" url="[^"]*\/api\/v1\/namespaces\/[^/"?]+[?"].* status="200/],
       ),
   };
@@ -138,9 +137,9 @@ async function timedRun(cli: Cli, args: string[], patterns: RegExp[]): Promise<T
 }
 
 /** Any other command the same way, bounded at 310 s (its own timeouts are 300 s). */
-function timedLines(cmd: string, args: string[], env: NodeJS.ProcessEnv, patterns: RegExp[]): Promise<Timed> {
+function timedLines(cmd: string, args: string[], patterns: RegExp[]): Promise<Timed> {
   const clock = lineClock(patterns);
-  const child = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"], timeout: 310_000 });
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], timeout: 310_000 });
   let output = "";
   const take = (d: Buffer) => {
     output += d;
@@ -327,10 +326,20 @@ function destroyWhere(rs: Round[], target?: number): string {
   // A namespace that outlives the controller's first pass by this much was re-checked: it still held a pod then.
   const rechecked = (life: number) => life > NAMESPACE_DELETION_GRACE_S + 2;
   const fast = rs.filter((r) => !rechecked(kubectlLife(r)));
-  const fastFigures = fast.length
-    ? `In the other rounds kubectl's delete took ${s(median(fast.map((r) => r.kubectlDelete)))} and Pulumi's destroy ` +
-      `${s(median(fast.map((r) => r.destroy)))}, ${ratio(median(fast.map((r) => r.destroy / r.kubectlDelete)))}. `
-    : "";
+  const fastFigures =
+    fast.length && fast.length < rs.length
+      ? `In the other rounds kubectl's delete took ${s(median(fast.map((r) => r.kubectlDelete)))} and Pulumi's destroy ` +
+        `${s(median(fast.map((r) => r.destroy)))}, ${ratio(median(fast.map((r) => r.destroy / r.kubectlDelete)))}. `
+      : "";
+  const recheckedRounds = rs.length - fast.length;
+  const pulumiRechecked = rs.filter((r) => rechecked(pulumiLife(r))).length;
+  const recheckedFigures =
+    recheckedRounds + pulumiRechecked
+      ? `In ${recheckedRounds} of ${rs.length} rounds kubectl's namespaces lived over ` +
+        `${NAMESPACE_DELETION_GRACE_S + 2} s, re-checked: kubectl deletes them a fraction of a second after the ` +
+        `workloads, and a pod was still ending at the first pass (mcrouter's pods first sleep in their preStop ` +
+        `hook); Pulumi's were in ${pulumiRechecked}, since it deletes them only once the workloads are gone. `
+      : `No namespace was re-checked. `;
   const boundRatio = median(fast.map((r) => (r.destroyTimeline![0] + kubectlLife(r)) / r.kubectlDelete));
   const verdict =
     target === undefined ? "." : `, ${boundRatio > target ? "above" : "within"} the ${ratio(target)} target.`;
@@ -348,10 +357,8 @@ function destroyWhere(rs: Round[], target?: number): string {
     `${NAMESPACE_DELETION_GRACE_S} s before its first pass over a deleted namespace and, if pods are still running ` +
     `then, re-checks after half the longest termination grace period plus 1 s (kubernetes v1.34.4 ` +
     `pkg/controller/namespace/namespace_controller.go L50, L135, L157-158; deletion/namespaced_resources_deleter.go ` +
-    `L136-141, L609-660). In ${rs.length - fast.length} of ${rs.length} rounds kubectl's namespaces lived over ` +
-    `${NAMESPACE_DELETION_GRACE_S + 2} s, re-checked: kubectl deletes them a fraction of a second after the ` +
-    `workloads, and a pod was still ending at the first pass (mcrouter's preStop alone sleeps 5 s); Pulumi's were in ` +
-    `${rs.filter((r) => rechecked(pulumiLife(r))).length}, since it deletes them only once the workloads are gone. ` +
+    `L136-141, L609-660). ` +
+    recheckedFigures +
     fastFigures +
     `Otherwise what differs is when the namespaces' delete is sent. Pulumi's engine deletes in waves: each ` +
     `wave holds the resources nothing left depends on, counted from the bottom of the graph, and finishes before the ` +
