@@ -1,5 +1,5 @@
-// `npm run bench:deploy [-- rounds]` (default 5): deploy speed against kubectl, in interleaved rounds, written to
-// docs/performance.md.
+// `npm run bench:deploy [-- rounds]` (default 9: one round's ratio varies widely with the pods' probe timing, and the
+// targets are medians): deploy speed against kubectl, in interleaved rounds, written to docs/performance.md.
 // - On the sandbox's real node, where pods really start: `kubectl apply` of the stack's objects (rendered by the real
 //   provider, same config and images) and `rollout status` until every pod is Ready, then `kubectl delete` of them;
 //   and the first `pulumi up` of a fresh stack until every pod is Ready, an unchanged `pulumi preview`, `pulumi
@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { stopControlPlane } from "../../sandbox/controlPlane";
 import { workloadImages } from "../../sandbox/images";
@@ -26,7 +26,7 @@ import { gkeShapedNodes } from "../harness/gkeShape";
 import { startKwokCluster } from "../harness/kwok";
 import { sandboxBins } from "../harness/sandbox";
 import { committedPool } from "../harness/stacks";
-import { median, onInterrupt, seconds, table, writeSection } from "./report";
+import { busyCpuSeconds, median, onInterrupt, seconds, table, writeSection } from "./report";
 
 /** Issue #24's targets on the real node (ratio to kubectl) and the KWOK regression guard. */
 const REAL_TARGETS = { up: 1.25, preview: 1.5, destroy: 1.0 };
@@ -58,17 +58,21 @@ function kubectlSide(kc: string, manifests: string) {
     .filter((f) => f.startsWith("v1-namespace-"))
     .flatMap((f) => ["-f", join(manifests, f)]);
   return {
-    /** Resolves with when every object was applied, in seconds. */
-    apply: async (): Promise<number> => {
+    /** Resolves with when every object was applied, in seconds, and the machine's busy CPUs from then on. */
+    apply: async (): Promise<{ applied: number; podsBusy: number }> => {
       const t0 = Date.now();
       await kubectl(kc, ["apply", ...namespaces]);
       await kubectl(kc, ["apply", "-f", manifests]);
-      const applied = (Date.now() - t0) / 1000;
+      const applied = Date.now();
+      const busy = busyCpuSeconds();
       for (const [kind, ns, name] of WORKLOADS) {
         await kubectl(kc, ["rollout", "status", `${kind}/${name}`, "-n", ns, "--timeout=300s"], undefined, 310_000);
       }
       await allPodsReady(kc);
-      return applied;
+      return {
+        applied: (applied - t0) / 1000,
+        podsBusy: (busyCpuSeconds() - busy) / ((Date.now() - applied) / 1000),
+      };
     },
     /** `-v=6` logs each response: when the namespaces' delete was answered. */
     delete: () =>
@@ -94,6 +98,12 @@ interface Round {
   empty?: number;
   /** Seconds into kubectl's side: every object applied (its rollout waits follow). */
   kubectlApplied: number;
+  /**
+   * How many of the machine's CPUs were busy, on average, from the workloads' creation to every pod Ready: under
+   * kubectl, under Pulumi (whose processes share the machine with the node).
+   */
+  kubectlPodsBusy: number;
+  upPodsBusy: number;
   /** Seconds into the first up: its first resource operation (the stack's), its first workload's, its last, the CLI's exit. */
   timeline?: [number, number, number, number];
   /**
@@ -103,10 +113,13 @@ interface Round {
   destroyTimeline?: [number, number, number, number, number];
 }
 
-/** Timestamps lines of output as they come: for each pattern, when a line first and last matched it (0 if never). */
+/**
+ * Timestamps lines of output as they come: for each pattern, when a line first and last matched it (0 if never), and
+ * the machine's busy CPU-seconds at its first match.
+ */
 function lineClock(patterns: RegExp[]) {
   const t0 = Date.now();
-  const seen = patterns.map(() => [0, 0]);
+  const seen = patterns.map(() => [0, 0, 0]);
   let partial = "";
   return {
     t0,
@@ -118,7 +131,7 @@ function lineClock(patterns: RegExp[]) {
       for (const line of lines) {
         patterns.forEach((p, i) => {
           if (!p.test(line)) return;
-          if (!seen[i][0]) seen[i][0] = at;
+          if (!seen[i][0]) [seen[i][0], seen[i][2]] = [at, busyCpuSeconds()];
           seen[i][1] = at;
         });
       }
@@ -156,13 +169,15 @@ function timedLines(cmd: string, args: string[], patterns: RegExp[]): Promise<Ti
   );
 }
 
-async function timedUp(cli: Cli): Promise<{ total: number; timeline: [number, number, number, number] }> {
+async function timedUp(
+  cli: Cli,
+): Promise<{ total: number; timeline: [number, number, number, number]; workloadsBusy: number }> {
   const { total, seen } = await timedRun(
     cli,
     ["up", "--yes", "--skip-preview"],
     [/\b(creating|created)\b/, /:(DaemonSet|StatefulSet|Deployment) \S+ creating\b/],
   );
-  return { total, timeline: [seen[0][0], seen[1][0], seen[0][1], total] };
+  return { total, timeline: [seen[0][0], seen[1][0], seen[0][1], total], workloadsBusy: seen[1][2] };
 }
 
 async function timedDestroy(cli: Cli): Promise<{ total: number; timeline: [number, number, number, number, number] }> {
@@ -197,7 +212,7 @@ async function rounds(
     const kubectlFirst = r % 2 === 1;
     const viaKubectl = async () => {
       const t0 = Date.now();
-      round.kubectlApplied = await side.apply();
+      ({ applied: round.kubectlApplied, podsBusy: round.kubectlPodsBusy } = await side.apply());
       round.kubectl = (Date.now() - t0) / 1000;
       const deleted = await side.delete();
       round.kubectlDelete = deleted.total;
@@ -212,6 +227,7 @@ async function rounds(
       const cli = await initStack(stateDir, cluster, `bench-${r}`, config, "project-bench");
       const up = await timedUp(cli);
       round.up = up.total + (await seconds(() => allPodsReady(cluster.kubeconfig)));
+      round.upPodsBusy = (busyCpuSeconds() - up.workloadsBusy) / (round.up - up.timeline[1]);
       round.timeline = up.timeline;
       round.preview = await seconds(() => cli(["preview"]));
       const destroy = await timedDestroy(cli);
@@ -234,6 +250,7 @@ async function rounds(
 
 const s = (x: number) => `${x.toFixed(2)} s`;
 const ratio = (x: number) => `${x.toFixed(2)}×`;
+const cpusBusy = (rs: Round[], k: "upPodsBusy" | "kubectlPodsBusy") => median(rs.map((r) => r[k])).toFixed(1);
 
 /** The table of a bench: every round, then the medians of the seconds and of each round's ratio. */
 function report(
@@ -269,11 +286,25 @@ function report(
     `**${ratio(median(ratios.destroy))}**`,
   ]);
   let met = true;
-  const verdicts = (Object.entries(targets) as ["up" | "preview" | "destroy", number][]).map(([k, bound]) => {
-    const ok = median(ratios[k]) <= bound;
+  const verdict = (what: string, xs: number[], bound: number) => {
+    const ok = median(xs) <= bound;
     met &&= ok;
+    const within = xs.filter((x) => x <= bound).length;
+    return (
+      `- ${what}: median ${ratio(median(xs))}, ${verdictWord} ${ratio(bound)}: ${ok ? "**met**" : "**NOT met**"} ` +
+      `(within it in ${within} of ${xs.length} rounds)`
+    );
+  };
+  const verdicts = (Object.entries(targets) as ["up" | "preview" | "destroy", number][]).flatMap(([k, bound]) => {
     const what = { up: "first `pulumi up`", preview: "unchanged `pulumi preview`", destroy: "`pulumi destroy`" }[k];
-    return `- ${what}: median ${ratio(median(ratios[k]))}, ${verdictWord} ${ratio(bound)}: ${ok ? "**met**" : "**NOT met**"}`;
+    const lines = [verdict(what, ratios[k], bound)];
+    // Whether kubectl's namespaces are re-checked is a race (see below), not either tool's speed: judged without it too.
+    const fair = rs.flatMap((r, i) => (rechecked(kubectlLife(r)) ? [] : [ratios.destroy[i]]));
+    if (k !== "destroy" || fair.length === rs.length) return lines;
+    if (fair.length)
+      return [...lines, verdict(`${what}, without the rounds where kubectl's were re-checked`, fair, bound)];
+    met = false;
+    return [...lines, `- ${what}: kubectl's namespaces were re-checked in every round, none to judge by`];
   });
   return {
     lines: [
@@ -310,9 +341,15 @@ function upWhere(rs: Round[]): string {
     `${s(median(rs.map((r) => r.kubectlApplied)))}. From the workloads' creation to every pod Ready: ` +
     `${s(median(rs.map((r) => r.up - r.timeline![1])))} under Pulumi (its awaits, then the bench's own ` +
     `readiness check), ${s(median(rs.map((r) => r.kubectl - r.kubectlApplied)))} under kubectl (\`rollout ` +
-    `status\`, then the same check).`
+    `status\`, then the same check); meanwhile ${cpusBusy(rs, "upPodsBusy")} of this machine's ${cpus().length} CPUs ` +
+    `were busy on average under Pulumi (the node, its pods and Pulumi's processes), ${cpusBusy(rs, "kubectlPodsBusy")} ` +
+    `under kubectl.`
   );
 }
+
+const kubectlLife = (r: Round) => r.kubectlDelete - r.kubectlNamespacesAnswered;
+/** A namespace that outlives the controller's first pass by this much was re-checked: it still held a pod then. */
+const rechecked = (life: number) => life > NAMESPACE_DELETION_GRACE_S + 2;
 
 /**
  * Where a destroy's time goes, from the medians of each mark, beside kubectl's delete of the same objects; and the
@@ -321,10 +358,7 @@ function upWhere(rs: Round[]): string {
 function destroyWhere(rs: Round[], target?: number): string {
   const t = (i: 0 | 1 | 2 | 3 | 4) => s(median(rs.map((r) => r.destroyTimeline![i])));
   const deletes = rs.map((r) => r.kubectlDelete);
-  const kubectlLife = (r: Round) => r.kubectlDelete - r.kubectlNamespacesAnswered;
   const pulumiLife = (r: Round) => r.destroyTimeline![3] - r.destroyTimeline![2];
-  // A namespace that outlives the controller's first pass by this much was re-checked: it still held a pod then.
-  const rechecked = (life: number) => life > NAMESPACE_DELETION_GRACE_S + 2;
   const fast = rs.filter((r) => !rechecked(kubectlLife(r)));
   const fastFigures =
     fast.length && fast.length < rs.length
@@ -448,7 +482,7 @@ async function kwok(n: number): Promise<boolean> {
 
 async function main(): Promise<void> {
   setLogTag("bench:deploy");
-  const n = Number(process.argv[2] ?? 5);
+  const n = Number(process.argv[2] ?? 9);
   const realMet = await realNode(n);
   const kwokMet = await kwok(n);
   process.exitCode = realMet && kwokMet ? 0 : 1;

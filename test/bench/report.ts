@@ -1,6 +1,7 @@
 // Where the benchmarks write: their section of docs/performance.md, each headed by when, at which commit and on
 // which machine it was measured. Nothing else writes a measured figure into the docs (test/docs.test.ts).
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { writeBlock } from "../../scripts/docBlocks";
@@ -41,6 +42,16 @@ export async function seconds(action: () => Promise<unknown>): Promise<number> {
   const t0 = process.hrtime.bigint();
   await action();
   return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/**
+ * CPU-seconds this machine has spent busy since boot, all CPUs together: /proc/stat's first line less idle and iowait
+ * (proc(5); its unit is USER_HZ, 100 on Linux). Differences between two calls say how loaded the machine was.
+ */
+export function busyCpuSeconds(): number {
+  const ticks = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const [idle, iowait] = [ticks[3], ticks[4]];
+  return (ticks.reduce((a, b) => a + b, 0) - idle - iowait) / 100;
 }
 
 /** A markdown table. */
