@@ -298,11 +298,14 @@ function report(
   const verdicts = (Object.entries(targets) as ["up" | "preview" | "destroy", number][]).flatMap(([k, bound]) => {
     const what = { up: "first `pulumi up`", preview: "unchanged `pulumi preview`", destroy: "`pulumi destroy`" }[k];
     const lines = [verdict(what, ratios[k], bound)];
+    if (k !== "destroy") return lines;
     // Whether kubectl's namespaces are re-checked is a race (see below), not either tool's speed: judged without it too.
-    const fair = rs.flatMap((r, i) => (rechecked(kubectlLife(r)) ? [] : [ratios.destroy[i]]));
-    if (k !== "destroy" || fair.length === rs.length) return lines;
-    if (fair.length)
-      return [...lines, verdict(`${what}, without the rounds where kubectl's were re-checked`, fair, bound)];
+    const fair = notRechecked(rs);
+    if (fair.length === rs.length) return lines;
+    if (fair.length) {
+      const fairRatios = fair.map((r) => r.destroy / r.kubectlDelete);
+      return [...lines, verdict(`${what}, without the rounds where kubectl's were re-checked`, fairRatios, bound)];
+    }
     met = false;
     return [...lines, `- ${what}: kubectl's namespaces were re-checked in every round, none to judge by`];
   });
@@ -341,15 +344,16 @@ function upWhere(rs: Round[]): string {
     `${s(median(rs.map((r) => r.kubectlApplied)))}. From the workloads' creation to every pod Ready: ` +
     `${s(median(rs.map((r) => r.up - r.timeline![1])))} under Pulumi (its awaits, then the bench's own ` +
     `readiness check), ${s(median(rs.map((r) => r.kubectl - r.kubectlApplied)))} under kubectl (\`rollout ` +
-    `status\`, then the same check); meanwhile ${cpusBusy(rs, "upPodsBusy")} of this machine's ${cpus().length} CPUs ` +
-    `were busy on average under Pulumi (the node, its pods and Pulumi's processes), ${cpusBusy(rs, "kubectlPodsBusy")} ` +
-    `under kubectl.`
+    `status\`, then the same check). Meanwhile ${cpusBusy(rs, "upPodsBusy")} of this machine's ${cpus().length} CPUs ` +
+    `were busy on average under Pulumi, ${cpusBusy(rs, "kubectlPodsBusy")} under kubectl (everything on it: the ` +
+    `node, its pods, the tools and the bench).`
   );
 }
 
 const kubectlLife = (r: Round) => r.kubectlDelete - r.kubectlNamespacesAnswered;
 /** A namespace that outlives the controller's first pass by this much was re-checked: it still held a pod then. */
 const rechecked = (life: number) => life > NAMESPACE_DELETION_GRACE_S + 2;
+const notRechecked = (rs: Round[]) => rs.filter((r) => !rechecked(kubectlLife(r)));
 
 /**
  * Where a destroy's time goes, from the medians of each mark, beside kubectl's delete of the same objects; and the
@@ -359,11 +363,11 @@ function destroyWhere(rs: Round[], target?: number): string {
   const t = (i: 0 | 1 | 2 | 3 | 4) => s(median(rs.map((r) => r.destroyTimeline![i])));
   const deletes = rs.map((r) => r.kubectlDelete);
   const pulumiLife = (r: Round) => r.destroyTimeline![3] - r.destroyTimeline![2];
-  const fast = rs.filter((r) => !rechecked(kubectlLife(r)));
+  const fast = notRechecked(rs);
   const fastFigures =
     fast.length && fast.length < rs.length
       ? `In the other rounds kubectl's delete took ${s(median(fast.map((r) => r.kubectlDelete)))} and Pulumi's destroy ` +
-        `${s(median(fast.map((r) => r.destroy)))}, ${ratio(median(fast.map((r) => r.destroy / r.kubectlDelete)))}. `
+        `${s(median(fast.map((r) => r.destroy)))}. `
       : "";
   const recheckedRounds = rs.length - fast.length;
   const pulumiRechecked = rs.filter((r) => rechecked(pulumiLife(r))).length;
